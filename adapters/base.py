@@ -1,0 +1,77 @@
+"""The adapter contract (DESIGN.md) and what every adapter shares."""
+from __future__ import annotations
+
+import abc
+import importlib.util
+import os
+
+import numpy as np
+
+
+def conformance_environment() -> None:
+    """Settings that make framework results reproducible; must run before TensorFlow is imported.
+
+    oneDNN reorders float32 reductions on CPU (TRAPS.md 25). KERAS_BACKEND pins Keras 3 to TensorFlow."""
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ["KERAS_BACKEND"] = "tensorflow"
+
+
+class Adapter(abc.ABC):
+    """One backend. Subclasses set the class attributes and implement `_forward`, `_vjp`, `_build_error`.
+
+    Adapters take canonical configs and documented-layout weights and do all translation themselves."""
+    name: str = ""
+    package: str = ""              # the distribution whose presence makes the adapter available
+    devices: tuple[str, ...] = ("cpu",)
+    dtypes: tuple[str, ...] = ("float32", "float64")
+    layers: frozenset[str] = frozenset()   # class names this backend implements
+    unsupported_layers: dict[str, str] = {}  # class name -> why the backend has no such layer
+
+    def installed(self) -> str | None:
+        """None when the framework can be imported, else the reason."""
+        return None if importlib.util.find_spec(self.package) else f"{self.package} is not installed"
+
+    def device_reason(self, device: str) -> str | None:
+        """None when `device` is usable, else why not."""
+        return None if device in self.devices else f"{self.name} has no device {device!r}"
+
+    def supports(self, config: dict, device: str, dtype: str) -> str | None:
+        """None if the adapter can run `config` on `device` in `dtype`, else the reason shown in the report."""
+        layer = config["class_name"]
+        if layer in self.unsupported_layers:
+            return self.unsupported_layers[layer]
+        if layer not in self.layers:
+            return f"{self.name} adapter has no mapping for {layer}"
+        if dtype not in self.dtypes:
+            return f"{self.name} adapter does not run {dtype}"
+        return self.installed() or self.device_reason(device)
+
+    def forward(self, config, weights, inputs, *, device="cpu", dtype="float64", training=False, seed=None):
+        """The backend's output as a NumPy array in the backend dtype."""
+        return self._forward(config, [np.asarray(w, dtype) for w in weights], np.asarray(inputs, dtype),
+                             device=device, dtype=dtype, training=training, seed=seed)
+
+    def vjp(self, config, weights, inputs, cotangents, *, device="cpu", dtype="float64"):
+        """(input gradient, [weight gradients]) of <cotangents, forward(...)> by the framework's autodiff."""
+        return self._vjp(config, [np.asarray(w, dtype) for w in weights], np.asarray(inputs, dtype),
+                         np.asarray(cotangents, dtype), device=device, dtype=dtype)
+
+    def build_error(self, raw_config: dict, input_shape: tuple) -> Exception | None:
+        """Build and call the layer from a raw (possibly invalid) config; the exception it raised, or None."""
+        return self._build_error(raw_config, tuple(input_shape))
+
+    def versions(self) -> dict[str, str]:
+        return {}
+
+    @abc.abstractmethod
+    def _forward(self, config, weights, x, *, device, dtype, training, seed):
+        """Backend output for canonical config and arrays already in `dtype`."""
+
+    @abc.abstractmethod
+    def _vjp(self, config, weights, x, g, *, device, dtype):
+        """Backend (input gradient, weight gradients)."""
+
+    @abc.abstractmethod
+    def _build_error(self, raw_config, input_shape):
+        """The exception raised while building and calling the layer from a raw config, or None."""

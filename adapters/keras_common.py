@@ -1,0 +1,78 @@
+"""What the two TensorFlow-based Keras adapters share: build the real layer, set_weights, GradientTape."""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+
+from .base import Adapter, conformance_environment
+
+
+class KerasAdapter(Adapter):
+    """A Keras API on TensorFlow. Subclasses name the module and how to reach a layer's variables."""
+    module: str = ""
+    layers = frozenset({"Dense", "Activation", "Conv1D", "Conv2D", "Conv3D"})
+
+    def _frameworks(self):
+        conformance_environment()
+        tf = importlib.import_module("tensorflow")
+        # TF32 off so float32 results are reproducible on CUDA (TRAPS.md 25); a no-op on CPU.
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+        return tf, importlib.import_module(self.module)
+
+    def device_reason(self, device):
+        if device == "cpu":
+            return None
+        tf, _ = self._frameworks()
+        return None if tf.config.list_physical_devices("GPU") else "no CUDA device visible to TensorFlow"
+
+    def versions(self):
+        tf, k = self._frameworks()
+        return {"tensorflow": tf.__version__, self.module: getattr(k, "__version__", "?")}
+
+    def _layer(self, config: dict, dtype: str, input_shape: tuple, weights: list | None):
+        _, k = self._frameworks()
+        layer = getattr(k.layers, config["class_name"]).from_config({**self._translate(config), "dtype": dtype})
+        layer.build(tuple(input_shape))
+        if weights is not None:
+            layer.set_weights(weights)
+        return layer
+
+    def _translate(self, config: dict) -> dict:
+        """Canonical config -> keyword arguments of the real layer (lists where Keras serializes tuples)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in config["config"].items()}
+
+    def _variables(self, layer) -> list:
+        """The layer's variables in get_weights() order, as things GradientTape can differentiate."""
+        return list(layer.weights)
+
+    def _device(self, device):
+        tf, _ = self._frameworks()
+        return tf.device("/GPU:0" if device == "cuda" else "/CPU:0")
+
+    def _forward(self, config, weights, x, *, device, dtype, training, seed):
+        tf, _ = self._frameworks()
+        with self._device(device):
+            layer = self._layer(config, dtype, x.shape, weights)
+            return np.asarray(layer(tf.constant(x), training=training))
+
+    def _vjp(self, config, weights, x, g, *, device, dtype):
+        tf, _ = self._frameworks()
+        with self._device(device):
+            layer = self._layer(config, dtype, x.shape, weights)
+            xt = tf.constant(x)
+            with tf.GradientTape() as tape:
+                tape.watch(xt)
+                loss = tf.reduce_sum(layer(xt) * tf.constant(g))
+            grads = tape.gradient(loss, [xt] + self._variables(layer))
+        return np.asarray(grads[0]), [np.asarray(w) for w in grads[1:]]
+
+    def _build_error(self, raw_config, input_shape):
+        tf, k = self._frameworks()
+        try:
+            cls = getattr(k.layers, raw_config["class_name"])
+            layer = cls.from_config(dict(raw_config.get("config", {})))
+            layer(tf.zeros(input_shape, dtype=layer.compute_dtype))
+        except Exception as exc:  # any exception is the backend rejecting the config; the test inspects it
+            return exc
+        return None

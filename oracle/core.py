@@ -1,0 +1,90 @@
+"""Core layers: Dense and Activation (seed 003, "Keras 核心网络层")."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import activations
+from .params import REQUIRED, boolean, positive_int, serialized_object
+from .registry import Layer, register
+
+WEIGHT_PARAMS = {
+    "kernel_initializer": ("glorot_uniform", serialized_object),
+    "bias_initializer": ("zeros", serialized_object),
+    "kernel_regularizer": (None, serialized_object),
+    "bias_regularizer": (None, serialized_object),
+    "activity_regularizer": (None, serialized_object),
+    "kernel_constraint": (None, serialized_object),
+    "bias_constraint": (None, serialized_object),
+}
+
+
+def dense(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+    """x @ kernel + bias over the last axis.
+
+    Seed 003 says an input of rank > 2 "is flattened first"; Keras 2.2.x in fact contracts the last axis
+    (K.dot -> tensordot) and documents the output shape (batch_size, ..., units), which is what this does."""
+    y = x @ kernel
+    return y if bias is None else y + bias
+
+
+def dense_vjp(x, kernel, bias, g):
+    """Gradients of `dense` w.r.t. x, kernel and bias given the output cotangent g."""
+    lead = tuple(range(x.ndim - 1))
+    grads = [np.tensordot(x, g, axes=(lead, lead))]
+    if bias is not None:
+        grads.append(g.sum(axis=lead))
+    return g @ kernel.T, grads
+
+
+def _dense_forward(cfg, weights, x):
+    return activations.apply(cfg["activation"], dense(x, weights[0], weights[1] if cfg["use_bias"] else None))
+
+
+def _dense_vjp(cfg, weights, x, g):
+    bias = weights[1] if cfg["use_bias"] else None
+    y = dense(x, weights[0], bias)
+    return dense_vjp(x, weights[0], bias, activations.vjp(cfg["activation"], y, g))
+
+
+def _dense_output_shape(cfg, shape):
+    if len(shape) < 2:
+        raise ValueError(f"Dense: input_shape={tuple(shape)} is not allowed: expected rank >= 2 (batch, ..., input_dim)")
+    return tuple(shape[:-1]) + (cfg["units"],)
+
+
+def _dense_reductions(cfg, shape):
+    batch = int(np.prod(shape[:-1]))
+    return {"output": shape[-1] + cfg["use_bias"], "input": cfg["units"], "weight0": batch, "weight1": batch}
+
+
+register(Layer(
+    name="Dense", family="core",
+    spec={"units": (REQUIRED, positive_int), "activation": (None, activations.parse),
+          "use_bias": (True, boolean), **WEIGHT_PARAMS},
+    forward=_dense_forward, vjp=_dense_vjp, output_shape=_dense_output_shape,
+    weight_shapes=lambda cfg, shape: [(shape[-1], cfg["units"])] + ([(cfg["units"],)] if cfg["use_bias"] else []),
+    split_activation=lambda cfg: ({**cfg, "activation": "linear"}, cfg["activation"]),
+    reductions=_dense_reductions,
+))
+
+
+def _activation_output_shape(cfg, shape):
+    if cfg["activation"] == "softmax" and len(shape) < 2:
+        # Keras 2.2.x activations.softmax raises "Cannot apply softmax to a tensor that is 1D".
+        raise ValueError(f"Activation: input_shape={tuple(shape)} is not allowed with activation='softmax': "
+                         "expected rank >= 2")
+    if len(shape) < 1:
+        raise ValueError(f"Activation: input_shape={tuple(shape)} is not allowed: expected rank >= 1")
+    return tuple(shape)
+
+
+register(Layer(
+    name="Activation", family="core",
+    spec={"activation": (REQUIRED, activations.parse)},
+    forward=lambda cfg, weights, x: activations.apply(cfg["activation"], x),
+    vjp=lambda cfg, weights, x, g: (activations.vjp(cfg["activation"], x, g), []),
+    output_shape=_activation_output_shape,
+    weight_shapes=lambda cfg, shape: [],
+    split_activation=lambda cfg: (None, cfg["activation"]),
+    reductions=lambda cfg, shape: {"output": 0, "input": 0},
+))

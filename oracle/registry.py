@@ -1,0 +1,50 @@
+"""The registry of layers the oracle implements: one `Layer` per Keras class name."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+Config = dict  # the inner, canonical config of one layer
+Weights = list  # list[np.ndarray] in the documented get_weights() order
+
+
+@dataclass(frozen=True)
+class Layer:
+    """How the oracle handles one Keras class.
+
+    spec:            param -> (default, parser); defaults are the documented Keras 2.2.x ones.
+    check:           cross-parameter validation of a parsed config (raises ValueError).
+    output_shape:    (config, input_shape) -> output shape; validates the input shape (raises ValueError).
+    weight_shapes:   (config, input_shape) -> shapes in get_weights() order.
+    forward:         (config, weights, x) -> y, float64.
+    vjp:             (config, weights, x, g) -> (grad_x, [grad_w...]), analytic; None = finite differences.
+    split_activation: config -> (config of the part before the activation or None for identity, activation name).
+                     The tolerance policy bounds the linear part by reduction length and magnitude and carries
+                     the bound through the activation.
+    reductions:      (config, input_shape) -> {"output": n, "input": n, "weight0": n, ...}: the number of terms
+                     summed for each element of the output and of each gradient.
+    """
+    name: str
+    family: str
+    spec: Mapping[str, tuple[Any, Callable]]
+    forward: Callable[[Config, Weights, np.ndarray], np.ndarray]
+    output_shape: Callable[[Config, tuple], tuple]
+    weight_shapes: Callable[[Config, tuple], list]
+    split_activation: Callable[[Config], tuple]
+    reductions: Callable[[Config, tuple], dict]
+    vjp: Callable | None = None
+    check: Callable[[str, Config], None] = lambda name, cfg: None
+    examples: tuple = field(default=())
+
+
+LAYERS: dict[str, Layer] = {}
+
+
+def register(layer: Layer) -> Layer:
+    """Add a layer under its Keras class name; a name is registered once."""
+    if layer.name in LAYERS:
+        raise ValueError(f"layer {layer.name!r} registered twice")
+    LAYERS[layer.name] = layer
+    return layer

@@ -1,0 +1,1 @@
+"""Report builder: turns results.jsonl files into HTML, JSON and JUnit reports."""

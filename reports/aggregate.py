@@ -1,0 +1,190 @@
+"""Loading and aggregation of results.jsonl records (no rendering here)."""
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+Record = dict[str, Any]
+Column = tuple[str, str, str]
+
+STATUSES = ("pass", "fail", "error", "crash", "unsupported", "known-divergence")
+NON_FAILING = frozenset({"pass", "unsupported", "known-divergence"})
+_SEVERITY = {"pass": 1, "unsupported": 2, "known-divergence": 3, "fail": 4, "error": 5, "crash": 6}
+
+
+@dataclass
+class Loaded:
+    """Records read from one or more results files, plus what went wrong."""
+
+    records: list[Record] = field(default_factory=list)
+    malformed: int = 0
+    warnings: list[str] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+def is_failing(status: str) -> bool:
+    """True for fail/error/crash and for any status this tool does not know."""
+    return status not in NON_FAILING
+
+
+def severity(status: str) -> int:
+    """Rank of a status, higher is worse; unknown statuses rank like 'error'."""
+    return _SEVERITY.get(status, _SEVERITY["error"])
+
+
+def parse_lines(lines: Iterable[str]) -> tuple[list[Record], int]:
+    """Parse JSON lines; return (records, number of malformed non-blank lines)."""
+    records: list[Record] = []
+    malformed = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            malformed += 1
+            continue
+        if isinstance(obj, dict) and isinstance(obj.get("status"), str) \
+                and isinstance(obj.get("layer"), str):
+            records.append(obj)
+        else:
+            malformed += 1
+    return records, malformed
+
+
+def _read_environment(path: Path, loaded: Loaded) -> None:
+    """Merge a sibling environment.json into loaded.environment (first file wins)."""
+    if not path.is_file():
+        return
+    try:
+        env = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        loaded.warnings.append(f"ignoring unreadable {path}: {exc}")
+        return
+    if not isinstance(env, dict):
+        loaded.warnings.append(f"ignoring {path}: not a JSON object")
+        return
+    for key, value in env.items():
+        loaded.environment.setdefault(str(key), str(value))
+
+
+def load_results(paths: Iterable[str | Path]) -> Loaded:
+    """Read and concatenate results files; missing/empty files become warnings."""
+    loaded = Loaded()
+    for path in map(Path, paths):
+        if not path.is_file():
+            loaded.warnings.append(f"results file not found: {path}")
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        records, malformed = parse_lines(text.split("\n"))
+        if not records and not malformed:
+            loaded.warnings.append(f"results file is empty: {path}")
+        loaded.records.extend(records)
+        loaded.malformed += malformed
+        _read_environment(path.parent / "environment.json", loaded)
+    if loaded.malformed:
+        loaded.warnings.append(f"skipped {loaded.malformed} malformed line(s)")
+    if not loaded.records:
+        loaded.warnings.append("no results: the report is empty")
+    return loaded
+
+
+def column(record: Record) -> Column:
+    """The matrix column of a record: (adapter, device, dtype)."""
+    adapter, device, dtype = (str(record.get(k) or "?") for k in ("adapter", "device", "dtype"))
+    return adapter, device, dtype
+
+
+def example_key(record: Record) -> tuple[Any, ...]:
+    """Identity of the example a record checked (per-test records use test_id)."""
+    if record.get("config") is None:
+        return ("test", record.get("test_id"))
+    return (json.dumps(record["config"], sort_keys=True, default=str),
+            json.dumps(record.get("input_shape")), record.get("seed"))
+
+
+def error_in_bounds(record: Record) -> float | None:
+    """metrics.max_error_in_bounds as a float (NaN counts as +inf), or None."""
+    metrics = record.get("metrics")
+    value = metrics.get("max_error_in_bounds") if isinstance(metrics, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return math.inf if math.isnan(value) else float(value)
+
+
+def count_statuses(records: Iterable[Record]) -> dict[str, int]:
+    """Status -> count, known statuses first in canonical order, zeros omitted."""
+    counts = Counter(r["status"] for r in records)
+    order = [s for s in STATUSES if counts[s]] + sorted(set(counts) - set(STATUSES))
+    return {s: counts[s] for s in order}
+
+
+def worst_record(records: list[Record]) -> Record:
+    """The most severe record, ties broken by the larger error/bound."""
+    return max(records, key=lambda r: (severity(r["status"]), error_in_bounds(r) or -1.0))
+
+
+def _cell(layer: str, col: Column, records: list[Record]) -> dict[str, Any]:
+    """Aggregate the records of one (layer, adapter, device, dtype) cell."""
+    errors = [e for e in map(error_in_bounds, records) if e is not None]
+    reasons = {str(r.get("reason")) for r in records
+               if r["status"] == "unsupported" and r.get("reason")}
+    return {"layer": layer, "adapter": col[0], "device": col[1], "dtype": col[2],
+            "counts": count_statuses(records),
+            "examples": len({example_key(r) for r in records}),
+            "worst_error_in_bounds": max(errors) if errors else None,
+            "worst_status": worst_record(records)["status"],
+            "unsupported_reasons": sorted(reasons)}
+
+
+def aggregate_cells(records: Iterable[Record]) -> list[dict[str, Any]]:
+    """One cell per (layer, adapter, device, dtype), sorted by layer then column."""
+    groups: dict[tuple[str, Column], list[Record]] = defaultdict(list)
+    for record in records:
+        groups[(record["layer"], column(record))].append(record)
+    return [_cell(layer, col, recs) for (layer, col), recs in sorted(groups.items())]
+
+
+def score(counts: dict[str, int]) -> float | None:
+    """pass / (pass + fail + error + crash); None when nothing was scored."""
+    scored = sum(n for s, n in counts.items() if s == "pass" or is_failing(s))
+    return counts.get("pass", 0) / scored if scored else None
+
+
+def summarize(records: list[Record]) -> dict[str, Any]:
+    """Totals per status and per-adapter counts with their score."""
+    totals = {s: 0 for s in STATUSES} | count_statuses(records)
+    adapters: dict[str, Any] = {}
+    for adapter in sorted({column(r)[0] for r in records}):
+        counts = {s: 0 for s in STATUSES} | count_statuses(
+            r for r in records if column(r)[0] == adapter)
+        adapters[adapter] = counts | {"score": score(counts)}
+    return {"totals": totals, "adapters": adapters}
+
+
+def divergences(records: Iterable[Record]) -> list[dict[str, Any]]:
+    """Distinct (adapter, divergence_id, reason) of known divergences, with counts."""
+    counts = Counter((column(r)[0], str(r.get("divergence_id")), str(r.get("reason") or ""))
+                     for r in records if r["status"] == "known-divergence")
+    return [{"adapter": a, "divergence_id": d, "reason": why, "count": n}
+            for (a, d, why), n in sorted(counts.items())]
+
+
+def failures(records: Iterable[Record]) -> list[Record]:
+    """Failing records (fail/error/crash), sorted by layer, column and check."""
+    bad = [r for r in records if is_failing(r["status"])]
+    return sorted(bad, key=lambda r: (r["layer"], column(r), str(r.get("check"))))
+
+
+def metrics_summary(record: Record) -> str:
+    """One-line summary of a record's metrics, or '' when it has none."""
+    m = record.get("metrics")
+    if not isinstance(m, dict):
+        return ""
+    return (f"{m.get('worst_output')}{m.get('worst_index')}: actual={m.get('actual')} "
+            f"expected={m.get('expected')} bound={m.get('bound')} "
+            f"error/bound={m.get('max_error_in_bounds')}")

@@ -1,0 +1,113 @@
+"""Build index.html, results.json and junit.xml from results.jsonl files."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import jinja2
+
+from .aggregate import (STATUSES, Column, Loaded, aggregate_cells, column,
+                        divergences, failures, is_failing, load_results, parse_lines,
+                        score, summarize)
+from .junit import build_junit
+
+__all__ = ["aggregate_cells", "build", "build_junit", "divergences", "failures",
+           "load_results", "matrix", "parse_lines", "render_html", "score", "summarize"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+_CSS = {"pass": "ok", "unsupported": "skip", "known-divergence": "warn"}
+
+
+def matrix(cells: list[dict[str, Any]]) -> tuple[list[Column], list[dict[str, Any]]]:
+    """Sorted columns and one row per layer with a cell (or None) per column."""
+    columns = sorted({(c["adapter"], c["device"], c["dtype"]) for c in cells})
+    lookup = {(c["layer"], c["adapter"], c["device"], c["dtype"]): c for c in cells}
+    layers = sorted({c["layer"] for c in cells})
+    return columns, [{"layer": layer, "cells": [lookup.get((layer, *col)) for col in columns]}
+                     for layer in layers]
+
+
+def fmt_ratio(value: float | None) -> str:
+    """Format an error/bound ratio like '0.031×' ('–' when unknown)."""
+    if value is None:
+        return "–"
+    return ("inf" if math.isinf(value) else f"{value:.3g}") + "×"
+
+
+def fmt_number(value: Any) -> str:
+    """Format a metric value compactly; non-numbers are shown as-is."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "–" if value is None else str(value)
+
+
+def status_class(status: str) -> str:
+    """CSS class colouring a status (failing statuses are 'bad')."""
+    return _CSS.get(status, "bad" if is_failing(status) else "")
+
+
+def _environment() -> jinja2.Environment:
+    """Jinja2 environment with autoescape and the report's filters."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters.update(ratio=fmt_ratio, num=fmt_number, status_class=status_class,
+                       pretty=lambda v: json.dumps(v, indent=2, sort_keys=True, default=str),
+                       compact=lambda v: json.dumps(v, default=str))
+    return env
+
+
+def render_html(context: dict[str, Any]) -> str:
+    """Render templates/index.html.j2 with the given context."""
+    return _environment().get_template("index.html.j2").render(**context)
+
+
+def _context(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any],
+             generated: str) -> dict[str, Any]:
+    """Everything the HTML template needs."""
+    columns, rows = matrix(cells)
+    return {"generated": generated, "summary": summary, "statuses": STATUSES,
+            "environment": loaded.environment, "malformed": loaded.malformed,
+            "warnings": loaded.warnings, "n_records": len(loaded.records),
+            "columns": columns, "rows": rows, "failures": failures(loaded.records),
+            "divergences": divergences(loaded.records), "column": column}
+
+
+def _results_json(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any],
+                  generated: str) -> dict[str, Any]:
+    """The machine-readable results.json document."""
+    return {"schema": 1, "generated": generated, "environment": loaded.environment,
+            "malformed_lines": loaded.malformed, "summary": summary, "cells": cells,
+            "records": loaded.records}
+
+
+def build(results: Iterable[str | Path], out: str | Path) -> Loaded:
+    """Read results files and write index.html, results.json and junit.xml into out."""
+    loaded = load_results(results)
+    cells = aggregate_cells(loaded.records)
+    summary = summarize(loaded.records)
+    generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "index.html").write_text(
+        render_html(_context(loaded, cells, summary, generated)), encoding="utf-8")
+    (out / "results.json").write_text(
+        json.dumps(_results_json(loaded, cells, summary, generated), indent=1, default=str),
+        encoding="utf-8")
+    build_junit(loaded.records).write(out / "junit.xml", encoding="utf-8",
+                                      xml_declaration=True)
+    return loaded
+
+
+def main_build(results: list[str], out: str) -> int:
+    """CLI entry for 'build': write the reports, print warnings; always returns 0."""
+    loaded = build(results, out)
+    for warning in loaded.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"reports: {len(loaded.records)} record(s) -> {out}/index.html, "
+          f"results.json, junit.xml")
+    return 0
