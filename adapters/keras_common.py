@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 
 import numpy as np
 
@@ -28,7 +29,9 @@ class KerasAdapter(Adapter):
 
     def versions(self):
         tf, k = self._frameworks()
-        return {"tensorflow": tf.__version__, self.module: getattr(k, "__version__", "?")}
+        return {"tensorflow": tf.__version__, self.module: getattr(k, "__version__", "?"),
+                "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset)"),
+                "tf.tensor_float_32_execution": str(tf.config.experimental.tensor_float_32_execution_enabled())}
 
     def _layer(self, config: dict, dtype: str, input_shape: tuple, weights: list | None):
         _, k = self._frameworks()

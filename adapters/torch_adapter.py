@@ -93,7 +93,10 @@ class TorchAdapter(Adapter):
 
     def versions(self):
         torch = _torch()
-        return {"torch": torch.__version__, "cuda": str(torch.version.cuda)}
+        return {"torch": torch.__version__, "torch.version.cuda": str(torch.version.cuda),
+                "torch.backends.cuda.matmul.allow_tf32": str(torch.backends.cuda.matmul.allow_tf32),
+                "torch.backends.cudnn.allow_tf32": str(torch.backends.cudnn.allow_tf32),
+                "torch.get_num_threads": str(torch.get_num_threads())}
 
     def _tensors(self, arrays, device, grad=False):
         torch = _torch()

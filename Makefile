@@ -1,0 +1,41 @@
+# `make report` (the main job) and `make test` both create .venv from requirements.txt when it is missing or
+# older than requirements.txt. PROFILE selects the hypothesis profile (ci, dev, thorough).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.requirements-installed
+PROFILE ?= ci
+REPORT_DIR ?= reports/out
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider --hypothesis-profile=$(PROFILE)
+
+.PHONY: test report bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch==2.13.0 resolves to the local CPU wheel through pip's find-links; no CUDA packages are pulled.
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $(STAMP)
+
+# The project's tests: oracle self-tests, conformance on every installed backend, report and benchmark code
+# (benchmarks run once, untimed, so their correctness guards are exercised).
+test: $(STAMP)
+	$(PYTEST) -n 2 --benchmark-disable --report-dir=results/test suites
+
+# The conformance suite on every installed backend, then the HTML/JSON/JUnit report. Exits with pytest's
+# status after the report is written, so CI sees real failures (known divergences do not fail).
+report: $(STAMP)
+	mkdir -p $(REPORT_DIR)
+	$(PYTEST) -n 2 --report-dir=$(REPORT_DIR) suites/test_conformance.py --junitxml=$(REPORT_DIR)/pytest-junit.xml; \
+	status=$$?; \
+	$(BIN)/python -m reports build --results $(REPORT_DIR)/results.jsonl --out $(REPORT_DIR) || exit $$?; \
+	echo "report: $(REPORT_DIR)/index.html"; exit $$status
+
+bench: $(STAMP)
+	mkdir -p $(REPORT_DIR)
+	$(BIN)/python -m pytest -p no:cacheprovider suites/bench --benchmark-only \
+		--benchmark-json=$(REPORT_DIR)/benchmark.json --benchmark-columns=min,median,mean,rounds
+
+clean:
+	rm -rf results reports/out .hypothesis .benchmarks

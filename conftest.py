@@ -1,0 +1,105 @@
+"""pytest options, hypothesis profiles, the (layer, adapter, device, dtype) matrix and the results file."""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+from pathlib import Path
+
+from adapters.base import conformance_environment
+
+conformance_environment()  # before any test module can import TensorFlow
+
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# ci: derandomized (the same examples on every run), bounded, no deadline (a Keras layer build takes ~10 ms
+# and the first one of a process far longer). dev: a quick random look. thorough: before a release.
+_COMMON = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", derandomize=True, database=None,
+                          max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "20")), **_COMMON)
+settings.register_profile("dev", max_examples=10, **_COMMON)
+settings.register_profile("thorough", max_examples=300, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("conformance")
+    group.addoption("--backend", default="all", help="comma-separated adapters (tf_keras,keras,torch) or 'all'")
+    group.addoption("--device", default="all", help="comma-separated devices (cpu,cuda) or 'all'")
+    group.addoption("--dtype", default="all", help="comma-separated dtypes (float32,float64) or 'all'")
+    group.addoption("--layer", default="all", help="comma-separated layer class names or 'all'")
+    group.addoption("--report-dir", default="results", help="where results.jsonl and environment.json go")
+
+
+def _chosen(config, option, values):
+    raw = config.getoption(option)
+    if raw == "all":
+        return list(values)
+    wanted = raw.split(",")
+    unknown = sorted(set(wanted) - set(values))
+    if unknown:
+        raise pytest.UsageError(f"{option}={raw!r}: unknown {', '.join(unknown)}; expected some of {', '.join(values)}")
+    return wanted
+
+
+def targets(config) -> list[tuple[str, str, str, str]]:
+    """Every (layer, adapter, device, dtype) the options select."""
+    import adapters
+    import oracle
+    layers = _chosen(config, "--layer", sorted(oracle.LAYERS))
+    names = _chosen(config, "--backend", adapters.names())
+    out = []
+    for name in names:
+        a = adapters.get(name)
+        for device in _chosen(config, "--device", ["cpu", "cuda"]):
+            if device not in a.devices:
+                continue
+            for dtype in _chosen(config, "--dtype", ["float32", "float64"]):
+                out += [(layer, name, device, dtype) for layer in layers]
+    return out
+
+
+def pytest_generate_tests(metafunc):
+    if "target" in metafunc.fixturenames:
+        ts = targets(metafunc.config)
+        metafunc.parametrize("target", ts, ids=["-".join(t) for t in ts])
+
+
+def results_path(config) -> Path:
+    return Path(config.getoption("--report-dir")) / "results.jsonl"
+
+
+def _environment(config) -> dict:
+    import adapters
+    env = {"python": platform.python_version(), "platform": platform.platform(), "cpu": platform.processor()
+           or platform.machine(), "cpu_count": str(os.cpu_count()),
+           "hypothesis_profile": settings._current_profile, "hypothesis_seed": str(config.getoption("hypothesis_seed")),
+           "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset)")}
+    for dist in ("numpy", "hypothesis", "tensorflow", "tf-keras", "keras", "torch"):
+        try:
+            env[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            env[dist] = "not installed"
+    for name in adapters.names():
+        a = adapters.get(name)
+        if a.installed() is None:
+            env.update(a.versions())  # imports the framework and reports the TF32 / oneDNN settings it applied
+    try:
+        with open("/proc/cpuinfo") as f:
+            env["cpu"] = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), env["cpu"])
+    except OSError:
+        pass
+    return env
+
+
+def pytest_sessionstart(session):
+    """The controller starts a fresh results file and writes the environment next to it."""
+    if hasattr(session.config, "workerinput"):
+        return
+    path = results_path(session.config)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("")
+    if any(item for item in session.config.args if "conformance" in item or item in (".", "suites")):
+        (path.parent / "environment.json").write_text(json.dumps(_environment(session.config), indent=1))

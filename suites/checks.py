@@ -1,0 +1,102 @@
+"""The checks of one example on one adapter: shape, forward, gradient. Shared by the suite and the replayer.
+
+Each returns an `Outcome`; a failure that a known-divergence entry explains becomes `known-divergence`.
+"""
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import oracle
+from adapters import Adapter
+
+from . import divergences, tolerance
+from .compare import Comparison, compare, worst
+from .strategies import Case, arrays
+
+
+@dataclass
+class Outcome:
+    status: str                       # pass, fail, error, unsupported, known-divergence
+    message: str = ""
+    metrics: dict | None = None
+    reason: str | None = None
+    divergence_id: str | None = None
+    reference: str | None = None
+    details: dict = field(default_factory=dict)
+
+
+def replay_command(case: Case, adapter: str, device: str, dtype: str, check: str) -> str:
+    """One line that replays this example outside pytest."""
+    spec = json.dumps({"config": case.config, "input_shape": list(case.input_shape), "seed": case.seed,
+                       "adapter": adapter, "device": device, "dtype": dtype, "check": check})
+    return f".venv/bin/python -m suites.replay {shlex.quote(spec)}"
+
+
+def _shape(case, adapter, device, dtype):
+    x, ws, _ = arrays(case, dtype)
+    expected = tuple(oracle.output_shape(case.config, case.input_shape))
+    actual = tuple(np.shape(adapter.forward(oracle.normalize(case.config), ws, x, device=device, dtype=dtype)))
+    ok = actual == expected
+    return ok, [Comparison("output", ok, 0.0 if ok else float("inf"), 0.0 if ok else float("inf"),
+                           shape_error=None if ok else f"out.shape={actual}, but should be {expected}")], None
+
+
+def _forward(case, adapter, device, dtype):
+    config = oracle.normalize(case.config)
+    x, ws, _ = arrays(case, dtype)
+    actual = adapter.forward(config, ws, x, device=device, dtype=dtype)
+    c = compare("output", actual, oracle.forward(config, ws, x), tolerance.forward_bound(config, ws, x, dtype))
+    return c.ok, [c], None
+
+
+def _gradient(case, adapter, device, dtype):
+    config = oracle.normalize(case.config)
+    x, ws, g = arrays(case, dtype)
+    gx, gws = oracle.vjp(config, ws, x, g)
+    bx, bws = tolerance.vjp_bounds(config, ws, x, g, dtype)
+    ax, aws = adapter.vjp(config, ws, x, g, device=device, dtype=dtype)
+    cs = [compare("input_grad", ax, gx, bx)]
+    if len(aws) != len(gws):
+        cs.append(Comparison("weight_grads", False, float("inf"), float("inf"),
+                             shape_error=f"{len(aws)} weight gradients, but should be {len(gws)}"))
+    cs += [compare(f"weight_grad[{i}]", a, e, b) for i, (a, e, b) in enumerate(zip(aws, gws, bws))]
+    return all(c.ok for c in cs), cs, oracle.vjp_reference(config)
+
+
+CHECKS = {"shape": _shape, "forward": _forward, "gradient": _gradient}
+
+
+def gradient_well_posed(case: Case, dtype: str) -> bool:
+    """False when a pre-activation sits within its error bound of a kink of f' (the gradient is ill-defined)."""
+    x, ws, _ = arrays(case, dtype)
+    return tolerance.kink_distance(oracle.normalize(case.config), ws, x, dtype) > 4.0
+
+
+def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Outcome:
+    """Run one check; never raises for a backend failure (an exception becomes an `error` outcome)."""
+    config = oracle.normalize(case.config)
+    why = adapter.supports(config, device, dtype)
+    if why:
+        return Outcome("unsupported", reason=why)
+    where = f"{case.layer}({json.dumps(case.config['config'])}) input_shape={tuple(case.input_shape)} " \
+            f"seed={case.seed} [{adapter.name}/{device}/{dtype}, {check}]"
+    try:
+        ok, comparisons, reference = CHECKS[check](case, adapter, device, dtype)
+    except Exception as exc:  # the backend raised: an error outcome, unless a known divergence explains it
+        message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        known = divergences.match(adapter.name, case.layer, config["config"], device, dtype, check, "error")
+        if known:
+            return Outcome("known-divergence", message, reason=known.reason, divergence_id=known.id)
+        return Outcome("error", f"{where}: backend raised {message}", reason=message)
+    w = worst(comparisons)
+    status, message, known = "pass", "", None
+    if not ok:
+        known = divergences.match(adapter.name, case.layer, config["config"], device, dtype, check, "mismatch")
+        status = "known-divergence" if known else "fail"
+        message = f"{where}: {w.describe()}"
+    return Outcome(status, message, metrics=w.metrics(), reason=known.reason if known else None,
+                   divergence_id=known.id if known else None, reference=reference)

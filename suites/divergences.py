@@ -1,0 +1,59 @@
+"""Known divergences: one TOML file per adapter under adapters/known_divergences/.
+
+Each entry names the layers and the condition (canonical config values, devices, dtypes, checks), explains the
+difference in one line, and carries a witness case that shows it. A matching failure is recorded as
+`known-divergence`, not as pass; `suites/test_known_divergences.py` replays every witness and reports an entry
+whose witness no longer fails as stale.
+"""
+from __future__ import annotations
+
+import functools
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DIRECTORY = Path(__file__).resolve().parent.parent / "adapters" / "known_divergences"
+
+
+@dataclass(frozen=True)
+class Divergence:
+    id: str
+    adapter: str
+    layers: tuple[str, ...]
+    reason: str
+    when: dict = field(default_factory=dict)      # canonical config key -> list of the values it covers
+    checks: tuple[str, ...] = ("shape", "forward", "gradient")
+    devices: tuple[str, ...] = ()                 # empty: every device
+    dtypes: tuple[str, ...] = ()                  # empty: every dtype
+    outcome: str = "mismatch"                     # "mismatch" (beyond the bound), "error" (it raises) or
+    #                                               "accepts" (an invalid config runs instead of being rejected)
+    witness: dict = field(default_factory=dict)   # {"config": ..., "input_shape": [...], "seed": n, "check": ...}
+
+    def matches(self, layer: str, config: dict, device: str, dtype: str, check: str, outcome: str) -> bool:
+        """Whether a failure of this kind on this case is explained by the entry."""
+        if outcome != self.outcome or check not in self.checks or layer not in self.layers:
+            return False
+        if (self.devices and device not in self.devices) or (self.dtypes and dtype not in self.dtypes):
+            return False
+        for key, want in self.when.items():
+            have = config.get(key)
+            if (list(have) if isinstance(have, tuple) else have) not in want:
+                return False
+        return True
+
+
+@functools.cache
+def load(adapter: str) -> tuple[Divergence, ...]:
+    """The entries of one adapter (none if it has no file)."""
+    path = DIRECTORY / f"{adapter}.toml"
+    if not path.exists():
+        return ()
+    entries = tomllib.loads(path.read_text())["divergence"]
+    return tuple(Divergence(adapter=adapter, **{k: tuple(v) if k in ("layers", "checks", "devices", "dtypes")
+                                                 else v for k, v in e.items()}) for e in entries)
+
+
+def match(adapter: str, layer: str, config: dict, device: str, dtype: str, check: str,
+          outcome: str) -> Divergence | None:
+    """The first entry that explains this failure, or None (then it is a real failure)."""
+    return next((d for d in load(adapter) if d.matches(layer, config, device, dtype, check, outcome)), None)

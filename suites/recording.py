@@ -1,0 +1,69 @@
+"""Result records (DESIGN.md) and their results.jsonl file.
+
+A hypothesis test runs many examples and, when one fails, shrinks it and replays the smallest one last. The
+recorder keeps every distinct passing example and only the last failing one, so shrinking steps are not
+counted as failures.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import time
+from pathlib import Path
+
+from .checks import Outcome, replay_command
+from .strategies import Case
+
+SCHEMA = 1
+
+
+class Recorder:
+    """Collects the records of one pytest test and appends them to results.jsonl at teardown."""
+
+    def __init__(self, test_id: str, layer: str, adapter: str, device: str, dtype: str, check: str):
+        self.base = {"schema": SCHEMA, "layer": layer, "adapter": adapter, "device": device, "dtype": dtype,
+                     "check": check, "test_id": test_id}
+        self.kept: dict[str, dict] = {}
+        self.last_failure: dict | None = None
+
+    def _record(self, case: Case | None, status: str, **fields) -> dict:
+        return {**self.base, "config": case.config if case else None,
+                "input_shape": list(case.input_shape) if case else None, "seed": case.seed if case else None,
+                "status": status, "reason": None, "metrics": None, "reference": None, "replay": None,
+                "divergence_id": None, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields}
+
+    def add(self, case: Case, outcome: Outcome) -> None:
+        rec = self._record(case, outcome.status, reason=outcome.reason or (outcome.message or None),
+                           metrics=outcome.metrics, reference=outcome.reference,
+                           divergence_id=outcome.divergence_id,
+                           replay=replay_command(case, self.base["adapter"], self.base["device"],
+                                                 self.base["dtype"], self.base["check"]))
+        if outcome.status in ("fail", "error"):
+            self.last_failure = rec
+        else:
+            self.kept[case.to_json()] = rec
+
+    def unsupported(self, reason: str) -> None:
+        self.kept["unsupported"] = self._record(None, "unsupported", reason=reason)
+
+    def crash(self, message: str) -> None:
+        """The test died outside a check (e.g. the framework failed to import)."""
+        self.last_failure = self._record(None, "crash", reason=message)
+
+    def records(self) -> list[dict]:
+        return list(self.kept.values()) + ([self.last_failure] if self.last_failure else [])
+
+    def flush(self, path: Path) -> None:
+        append(path, self.records())
+
+
+def append(path: Path, records: list[dict]) -> None:
+    """Append records as JSON lines; a lock keeps parallel workers' lines whole."""
+    if not records:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(r, default=str) + "\n" for r in records)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write(text)
+        fcntl.flock(f, fcntl.LOCK_UN)

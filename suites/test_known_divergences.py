@@ -1,0 +1,59 @@
+"""Every known-divergence entry is well-formed and its witness still diverges; an entry that no longer
+diverges is stale and fails here, so the data file cannot silently outlive the bug."""
+from __future__ import annotations
+
+import pytest
+
+import adapters
+import oracle
+
+from . import checks, divergences
+from .strategies import Case
+
+ENTRIES = [d for name in adapters.names() for d in divergences.load(name)]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[f"{d.adapter}-{d.id}" for d in ENTRIES])
+def test_entry_is_well_formed(entry):
+    assert entry.reason and "\n" not in entry.reason, f"{entry.id}: the reason must be one line"
+    assert set(entry.layers) <= set(oracle.LAYERS), f"{entry.id}: unknown layers {entry.layers}"
+    assert entry.outcome in ("mismatch", "error", "accepts"), f"{entry.id}: outcome={entry.outcome!r}"
+    assert all(isinstance(v, list) for v in entry.when.values()), f"{entry.id}: `when` values must be lists"
+    assert {"config", "input_shape", "seed", "check", "device", "dtype"} <= set(entry.witness), entry.id
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=[f"{d.adapter}-{d.id}" for d in ENTRIES])
+def test_witness_still_diverges(entry):
+    """Replays the witness: it must fail in the way the entry says, and the entry must be what explains it."""
+    w = entry.witness
+    adapter = adapters.get(entry.adapter)
+    if adapter.installed():
+        pytest.skip(adapter.installed())
+    if entry.outcome == "accepts":  # an invalid config the backend builds and runs instead of rejecting
+        with pytest.raises(ValueError):
+            oracle.normalize(w["config"], tuple(w["input_shape"]))
+        error = adapter.build_error(w["config"], tuple(w["input_shape"]))
+        assert error is None, f"stale known divergence {entry.adapter}:{entry.id}: now rejected with {error!r}"
+        return
+    case = Case(w["config"], tuple(w["input_shape"]), int(w["seed"]))
+    why = adapter.supports(oracle.normalize(case.config), w["device"], w["dtype"])
+    if why:
+        pytest.skip(f"{entry.adapter}/{w['device']}/{w['dtype']} cannot run here: {why}")
+    outcome = checks.run(w["check"], case, adapter, w["device"], w["dtype"])
+    assert outcome.status == "known-divergence" and outcome.divergence_id == entry.id, (
+        f"stale known divergence {entry.adapter}:{entry.id}: its witness now gives {outcome.status} "
+        f"({outcome.message or 'within bounds'}); remove or update the entry")
+
+
+def test_keras3_hard_sigmoid_is_relu6_form():
+    """The divergence is exactly the Keras 3 definition relu6(x + 3) / 6, not noise."""
+    import numpy as np
+    adapter = adapters.get("keras")
+    if adapter.installed():
+        pytest.skip(adapter.installed())
+    x = np.array([[-4.0, -2.5, -1.0, 0.0, 1.0, 2.5, 4.0]])
+    got = adapter.forward(oracle.normalize({"class_name": "Activation", "config": {"activation": "hard_sigmoid"}}),
+                          [], x, device="cpu", dtype="float64")
+    np.testing.assert_array_equal(got, np.clip(x + 3.0, 0.0, 6.0) / 6.0)
+    keras2 = oracle.forward({"class_name": "Activation", "config": {"activation": "hard_sigmoid"}}, [], x)
+    assert keras2[0, 4] == 0.7 and got[0, 4] != 0.7
