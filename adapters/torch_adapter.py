@@ -62,7 +62,9 @@ def _conv(torch, cfg, x, ws):
     pads = [_keras_pads(n, k, s, d, cfg["padding"]) for n, k, s, d in
             zip(x.shape[2:], cfg["kernel_size"], cfg["strides"], cfg["dilation_rate"])]
     x = F.pad(x, [p for pair in reversed(pads) for p in pair])  # F.pad lists the last axis first
-    kernel = ws[0].permute(rank + 1, rank, *range(rank))  # (*k, in, out) -> (out, in, *k)
+    # (*k, in, out) -> (out, in, *k). contiguous(): torch's slow_conv2d backward raises "grad_weight must be
+    # contiguous" for a permuted kernel view (suites/test_backend_findings.py pins that upstream bug).
+    kernel = ws[0].permute(rank + 1, rank, *range(rank)).contiguous()
     conv = (F.conv1d, F.conv2d, F.conv3d)[rank - 1]
     y = conv(x, kernel, ws[1] if cfg["use_bias"] else None, stride=cfg["strides"], dilation=cfg["dilation_rate"])
     if channels_last:
