@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 # and the first one of a process far longer). dev: a quick random look. thorough: before a release.
 _COMMON = dict(deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("ci", derandomize=True, database=None,
-                          max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "20")), **_COMMON)
+                          max_examples=int(os.environ.get("CONFORMANCE_EXAMPLES", "40")), **_COMMON)
 settings.register_profile("dev", max_examples=10, **_COMMON)
 settings.register_profile("thorough", max_examples=300, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
