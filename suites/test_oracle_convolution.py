@@ -58,12 +58,17 @@ def loop_conv(x, kernel, bias, strides, dilation, padding):
 
 
 def last_to_first(a):
+    """channels_last -> channels_first."""
     return np.moveaxis(a, -1, 1)
 
 
-def drawn(case, **overrides):
-    """Canonical inner config of a strategies.conv_case, with overrides."""
-    return {**oracle.normalize(case.config)["config"], **overrides}
+def example(case, shape=None, **overrides):
+    """(config, integer input, integer weights) for a drawn case: its canonical config with `overrides`, on
+    `shape` (default: the case's input shape)."""
+    config = {"class_name": case.layer, "config": {**oracle.normalize(case.config)["config"], **overrides}}
+    shape = tuple(case.input_shape) if shape is None else tuple(shape)
+    rng = np.random.default_rng(case.seed)
+    return config, ints(rng, shape), [ints(rng, s) for s in oracle.weight_shapes(config, shape)]
 
 
 def test_seed_000_conv1d_example_in_keras2_terms():
@@ -140,12 +145,8 @@ def test_hand_computed_conv2d():
 @given(data=st.data())
 def test_conv_equals_plain_loops(rank, data):
     """Any drawn config (strides, dilation, same/valid/causal, either data_format) equals the plain loops."""
-    case = data.draw(strategies.conv_case(rank))
-    c = drawn(case, activation="linear")
-    rng = np.random.default_rng(case.seed)
-    x = ints(rng, case.input_shape)
-    ws = [ints(rng, s) for s in oracle.weight_shapes(case.config, case.input_shape)]
-    y = oracle.forward({"class_name": f"Conv{rank}D", "config": c}, ws, x)
+    config, x, ws = example(data.draw(strategies.conv_case(rank)), activation="linear")
+    y, c = oracle.forward(config, ws, x), config["config"]
     first = c["data_format"] == "channels_first"
     ref = loop_conv(np.moveaxis(x, 1, -1) if first else x, ws[0], ws[1] if c["use_bias"] else None,
                     c["strides"], c["dilation_rate"], c["padding"])
@@ -157,14 +158,10 @@ def test_causal_output_ignores_the_future(k, d, s, n, data):
     """Causal = d*(k-1) zeros on the left: output j (time j*s) sees x[:j*s+1] only, x[j*s] through the last tap."""
     d = 1 if s > 1 else d
     t = data.draw(st.integers(0, n - 1))
-    rng = np.random.default_rng(data.draw(SEED))
-    x, channels = ints(rng, (2, n, 3)), 3
+    x, channels, kernel = ints(np.random.default_rng(data.draw(SEED)), (2, n, 3)), 3, np.ones((k, 3, 2))
     cfg = conv_cfg(1, 2, k, padding="causal", strides=s, dilation_rate=d, use_bias=False)
-    kernel = np.ones((k, channels, 2))
     y = oracle.forward(cfg, [kernel], x)
-    later = x.copy()
-    later[:, t:] += 1.0  # perturb x[t], x[t+1], ...
-    z = oracle.forward(cfg, [kernel], later)
+    z = oracle.forward(cfg, [kernel], x + (np.arange(n) >= t)[None, :, None])  # +1 on x[t], x[t+1], ...
     assert y.shape == (2, math.ceil(n / s), 2)
     seen = [j for j in range(y.shape[1]) if j * s < t]
     np.testing.assert_array_equal(z[:, seen], y[:, seen])
@@ -194,11 +191,8 @@ def test_one_hot_kernel_shifts_the_input(rank, data):
 def test_conv1d_equals_conv2d_of_height_1(case):
     """Seed 000's tip: Conv1D is Conv2D on a height-1 image (kernel (1, k)); causal is Conv2D 'valid' on a
     left-padded input. Exact with integer inputs, activations included."""
-    c = drawn(case)
-    rng = np.random.default_rng(case.seed)
-    x = ints(rng, case.input_shape)
-    ws = [ints(rng, s) for s in oracle.weight_shapes(case.config, case.input_shape)]
-    y = oracle.forward({"class_name": "Conv1D", "config": c}, ws, x)
+    config, x, ws = example(case)
+    y, c = oracle.forward(config, ws, x), config["config"]
     first = c["data_format"] == "channels_first"
     (k,), (d,) = c["kernel_size"], c["dilation_rate"]
     x2 = x[:, :, None, :] if first else x[:, None, :, :]
@@ -213,12 +207,11 @@ def test_conv1d_equals_conv2d_of_height_1(case):
 @given(case=strategies.conv_case(1))
 def test_conv1d_equals_conv2d_over_the_whole_feature_axis(case):
     """Seed 000's tip literally: Conv1D(F, k) on (T, C) equals Conv2D(F, (k, C)) on the (T, C, 1) image ('valid')."""
-    c = drawn(case, data_format="channels_last", padding="valid")
+    c = oracle.normalize(case.config)["config"]
     span = (c["kernel_size"][0] - 1) * c["dilation_rate"][0] + 1
     shape = (case.input_shape[0], max(span, case.input_shape[1]), 3)  # 'valid' needs the window to fit
-    rng = np.random.default_rng(case.seed)
-    x, ws = ints(rng, shape), [ints(rng, s) for s in oracle.weight_shapes({"class_name": "Conv1D", "config": c}, shape)]
-    y = oracle.forward({"class_name": "Conv1D", "config": c}, ws, x)
+    config, x, ws = example(case, shape, data_format="channels_last", padding="valid")
+    y, c = oracle.forward(config, ws, x), config["config"]
     c2 = {**c, "kernel_size": (c["kernel_size"][0], shape[-1]), "strides": c["strides"] + (1,),
           "dilation_rate": c["dilation_rate"] + (1,)}
     y2 = oracle.forward({"class_name": "Conv2D", "config": c2}, [ws[0][:, :, None]] + ws[1:], x[..., None])
@@ -232,16 +225,12 @@ def test_channels_first_equals_channels_last_up_to_transposes(rank, data):
 
     Not for softmax: Keras 2 applies it to the output's last axis, the channels only under channels_last."""
     case = data.draw(strategies.conv_case(rank))
-    c = drawn(case, data_format="channels_last")
-    c["activation"] = "linear" if c["activation"] == "softmax" else c["activation"]
-    shape = tuple(case.input_shape) if drawn(case)["data_format"] == "channels_last" else (
+    shape = case.input_shape if oracle.normalize(case.config)["config"]["data_format"] == "channels_last" else (
         case.input_shape[0], *case.input_shape[2:], case.input_shape[1])
-    rng = np.random.default_rng(case.seed)
-    x = ints(rng, shape)
-    ws = [ints(rng, s) for s in oracle.weight_shapes({"class_name": f"Conv{rank}D", "config": c}, shape)]
-    y = oracle.forward({"class_name": f"Conv{rank}D", "config": c}, ws, x)
-    first = oracle.forward({"class_name": f"Conv{rank}D", "config": {**c, "data_format": "channels_first"}},
-                           ws, last_to_first(x))
+    config, x, ws = example(case, shape, data_format="channels_last")
+    c = {**config["config"], "activation": config["config"]["activation"].replace("softmax", "linear")}
+    y = oracle.forward({**config, "config": c}, ws, x)
+    first = oracle.forward({**config, "config": {**c, "data_format": "channels_first"}}, ws, last_to_first(x))
     np.testing.assert_array_equal(first, last_to_first(y))
 
 
@@ -252,13 +241,12 @@ def test_strided_output_is_the_unit_stride_output_subsampled(rank, data):
     case = data.draw(strategies.conv_case(rank))
     s = tuple(data.draw(st.integers(1, 4)) for _ in range(rank))
     padding = data.draw(st.sampled_from(["valid"] + (["causal"] if rank == 1 else [])))
-    c = drawn(case, data_format="channels_last", dilation_rate=(1,) * rank, padding=padding)
-    sizes = tuple(max(n, k) for n, k in zip(data.draw(st.tuples(*[st.integers(1, 7)] * rank)), c["kernel_size"]))
-    rng = np.random.default_rng(case.seed)
-    x = ints(rng, (2, *sizes, 3))
-    ws = [ints(rng, sh) for sh in oracle.weight_shapes({"class_name": f"Conv{rank}D", "config": c}, x.shape)]
-    one = oracle.forward({"class_name": f"Conv{rank}D", "config": {**c, "strides": (1,) * rank}}, ws, x)
-    strided = oracle.forward({"class_name": f"Conv{rank}D", "config": {**c, "strides": s}}, ws, x)
+    kernel = oracle.normalize(case.config)["config"]["kernel_size"]
+    sizes = tuple(max(n, k) for n, k in zip(data.draw(st.tuples(*[st.integers(1, 7)] * rank)), kernel))
+    config, x, ws = example(case, (2, *sizes, 3), data_format="channels_last", dilation_rate=(1,) * rank,
+                            padding=padding, strides=(1,) * rank)
+    one = oracle.forward(config, ws, x)
+    strided = oracle.forward({**config, "config": {**config["config"], "strides": s}}, ws, x)
     np.testing.assert_array_equal(strided, one[(slice(None), *(slice(None, None, si) for si in s))])
 
 
@@ -270,7 +258,7 @@ def test_output_shape_matches_forward(rank, data):
     x, ws, _ = strategies.arrays(case, "float64")
     expected = oracle.output_shape(case.config, case.input_shape)
     assert oracle.forward(case.config, ws, x).shape == expected
-    first = drawn(case)["data_format"] == "channels_first"
+    first = oracle.normalize(case.config)["config"]["data_format"] == "channels_first"
     unknown = (None, case.input_shape[1], *[None] * rank) if first else (None, *[None] * rank, case.input_shape[-1])
     assert oracle.output_shape(case.config, unknown) == tuple(
         e if i in ((1,) if first else (rank + 1,)) else None for i, e in enumerate(expected))

@@ -44,11 +44,13 @@ def fd_check(config, weights, x, g, v):
     Allowed error = truncation + rounding of D(h); the analytic side rounds like one forward pass (~n*eps times
     the same magnitudes), a factor STEP smaller than the FD rounding below, so the FD terms cover it.
     * Truncation: D(h) = D + c*h^2 + O(h^4), so D(2h) - D(h) = 3*c*h^2: |D(h) - D(2h)| is three times the
-      truncation error of D(h) (Richardson). D(2h) is the same routine along 2v (same h, twice the step).
+      truncation error of D(h) (Richardson) and is allowed in full, a 3x margin (observed: errors reach ~1/3
+      of the allowance on smooth activations). D(2h) is the same routine along 2v (same h, twice the step).
     * Rounding: each output f_i is a sum of n terms (products + bias, the softmax sum, and 2 for the activation's
       own roundings and the rounding of a + h*v), so it is off by at most n*eps*m_i where
       m_i = |f_i| + (2 + |f_i|) * A_i and A_i = the pre-activation recomputed from |x|, |weights| (its sum of
-      absolute terms). (2 + |f|) bounds |f'|: <= 1.76 for selu, <= 1 for the others, = f for exponential;
+      absolute terms, as the linear part of Dense/Conv is multilinear in x and the weights; |x| for Activation).
+      (2 + |f|) bounds |f'|: <= 1.76 for selu, <= 1 for the others, = f for exponential;
       softmax moves by <= 2 * max over the row of the input error, hence A's row maximum there. Two evaluations,
       divided by 2h = 2*STEP*s (s = max(1, max|args|), directional_derivative's scale), give
       n*eps*sum|g|*m/(STEP*s) = FD_RELATIVE_ERROR*n*sum(|g|*m)/s."""
@@ -108,8 +110,8 @@ def test_finite_difference_fallback_equals_analytic_vjp(monkeypatch, activation)
     the analytic VJP coordinate by coordinate, within the FD error estimated along each unit direction."""
     config = {"class_name": "Dense", "config": {"units": 2, "activation": activation}}
     rng = np.random.default_rng(3)
-    x, weights, g = rng.uniform(-1, 1, (2, 3)), [rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, 2)], \
-        rng.uniform(-1, 1, (2, 2))
+    x, weights = rng.uniform(-1, 1, (2, 3)), [rng.uniform(-1, 1, (3, 2)), rng.uniform(-1, 1, 2)]
+    g = rng.uniform(-1, 1, (2, 2))
     gx, gws = oracle.vjp(config, weights, x, g)
     assert oracle.vjp_reference(config) == "analytic"
     monkeypatch.setitem(oracle.LAYERS, "Dense", dataclasses.replace(oracle.LAYERS["Dense"], vjp=None))
