@@ -30,7 +30,8 @@ def pytest_addoption(parser):
     group.addoption("--device", default="all", help="comma-separated devices (cpu,cuda) or 'all'")
     group.addoption("--dtype", default="all", help="comma-separated dtypes (float32,float64) or 'all'")
     group.addoption("--layer", default="all", help="comma-separated layer class names or 'all'")
-    group.addoption("--report-dir", default="results", help="where results.jsonl and environment.json go")
+    group.addoption("--report-dir", default=None,
+                    help="write results.jsonl and environment.json here (nothing is recorded without it)")
 
 
 def _chosen(config, option, values):
@@ -67,8 +68,10 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("target", ts, ids=["-".join(t) for t in ts])
 
 
-def results_path(config) -> Path:
-    return Path(config.getoption("--report-dir")) / "results.jsonl"
+def results_path(config) -> Path | None:
+    """results.jsonl of this run, or None when the run records nothing (no --report-dir)."""
+    where = config.getoption("--report-dir")
+    return Path(where) / "results.jsonl" if where else None
 
 
 def _environment(config) -> dict:
@@ -96,9 +99,9 @@ def _environment(config) -> dict:
 
 def pytest_sessionstart(session):
     """The controller starts a fresh results file and writes the environment next to it."""
-    if hasattr(session.config, "workerinput"):
-        return
     path = results_path(session.config)
+    if hasattr(session.config, "workerinput") or path is None:
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("")
     if any(item for item in session.config.args if "conformance" in item or item in (".", "suites")):

@@ -53,13 +53,13 @@ class Recorder:
     def records(self) -> list[dict]:
         return list(self.kept.values()) + ([self.last_failure] if self.last_failure else [])
 
-    def flush(self, path: Path) -> None:
+    def flush(self, path: Path | None) -> None:
         append(path, self.records())
 
 
-def append(path: Path, records: list[dict]) -> None:
-    """Append records as JSON lines; a lock keeps parallel workers' lines whole."""
-    if not records:
+def append(path: Path | None, records: list[dict]) -> None:
+    """Append records as JSON lines; a lock keeps parallel workers' lines whole. No path: record nothing."""
+    if not records or path is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(json.dumps(r, default=str) + "\n" for r in records)
