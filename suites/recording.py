@@ -43,6 +43,14 @@ class Recorder:
         else:
             self.kept[case.to_json()] = rec
 
+    def add_invalid(self, config: dict, input_shape: tuple, status: str, reason: str | None,
+                    divergence_id: str | None = None) -> None:
+        """One invalid-config example: `pass` when the backend rejected it."""
+        rec = {**self._record(None, status, reason=reason, divergence_id=divergence_id),
+               "layer": config["class_name"], "config": config,
+               "input_shape": list(input_shape)}
+        self.kept[repr((config, input_shape))] = rec
+
     def unsupported(self, reason: str) -> None:
         self.kept["unsupported"] = self._record(None, "unsupported", reason=reason)
 

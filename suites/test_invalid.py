@@ -79,15 +79,14 @@ def test_keras_adapters_reject_too(name, request):
     @given(invalid_cases())
     def examples(case):
         config, shape, param, value = case
-        error = adapter.build_error(config, shape)
-        status = "pass" if error is not None else "fail"
-        if error is None:
-            known = divergences.match(name, config["class_name"], config["config"], "cpu", "float32", "invalid",
-                                      "accepts")
-            status = "known-divergence" if known else "fail"
-        rec.kept[repr(case)] = {**rec._record(None, status, reason=None if error is not None else
-                                              f"{name} accepted {param}={value!r}"), "layer": config["class_name"],
-                                "config": config, "input_shape": list(shape)}
+        if adapter.build_error(config, shape) is not None:
+            rec.add_invalid(config, shape, "pass", None)
+            return
+        known = divergences.match(name, config["class_name"], config["config"], "cpu", "float32", "invalid",
+                                  "accepts")
+        status = "known-divergence" if known else "fail"
+        rec.add_invalid(config, shape, status, known.reason if known else f"{name} accepted {param}={value!r}",
+                        divergence_id=known.id if known else None)
         if status == "fail":
             failures.append(f"{config} on input {shape}")
 
