@@ -5,7 +5,7 @@ A failure prints the shrunk case, the seed, the worst element against its bound,
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 
 import adapters
 import oracle
@@ -41,6 +41,8 @@ def test_conformance(target, check, recorder):
             raise AssertionError(f"{outcome.message}\nreplay: "
                                  f"{checks.replay_command(case, name, device, dtype, check)}")
 
+    for case in strategies.coverage_cases(layer):
+        examples = example(case=case)(examples)
     examples()
 
 
