@@ -15,11 +15,14 @@ class KerasAdapter(Adapter):
     layers = frozenset({"Dense", "Activation", "Conv1D", "Conv2D", "Conv3D"})
 
     def _frameworks(self):
-        conformance_environment()
-        tf = importlib.import_module("tensorflow")
-        # TF32 off so float32 results are reproducible on CUDA (TRAPS.md 25); a no-op on CPU.
-        tf.config.experimental.enable_tensor_float_32_execution(False)
-        return tf, importlib.import_module(self.module)
+        """(tensorflow, the Keras module), set up once per process on first use."""
+        if not hasattr(self, "_loaded"):
+            conformance_environment()
+            tf = importlib.import_module("tensorflow")
+            # TF32 off so float32 results are reproducible on CUDA (TRAPS.md 25); a no-op on CPU.
+            tf.config.experimental.enable_tensor_float_32_execution(False)
+            self._loaded = (tf, importlib.import_module(self.module))
+        return self._loaded
 
     def device_reason(self, device):
         if device == "cpu":
