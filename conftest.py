@@ -66,6 +66,13 @@ def pytest_generate_tests(metafunc):
     if "target" in metafunc.fixturenames:
         ts = targets(metafunc.config)
         metafunc.parametrize("target", ts, ids=["-".join(t) for t in ts])
+    if "backend" in metafunc.fixturenames:  # metamorphic relations: the oracle, then every adapter/device/dtype
+        import adapters
+        from suites.metamorphic import backends
+        c = metafunc.config
+        bs = backends(_chosen(c, "--backend", adapters.names()), _chosen(c, "--device", ["cpu", "cuda"]),
+                      _chosen(c, "--dtype", ["float32", "float64"]))
+        metafunc.parametrize("backend", bs, ids=[b.id for b in bs])
 
 
 def results_path(config) -> Path | None:

@@ -12,7 +12,17 @@ from .base import Adapter, conformance_environment
 class KerasAdapter(Adapter):
     """A Keras API on TensorFlow. Subclasses name the module and how to reach a layer's variables."""
     module: str = ""
-    layers = frozenset({"Dense", "Activation", "Conv1D", "Conv2D", "Conv3D"})
+    layers = frozenset({
+        "Dense", "Activation", "Conv1D", "Conv2D", "Conv3D",
+        # depthwise, separable, locally connected:
+
+        # transposed convolution:
+
+        # pooling:
+
+        # cropping, zero padding, upsampling, flatten:
+
+    })
 
     def _frameworks(self):
         """(tensorflow, the Keras module), set up once per process on first use."""

@@ -79,6 +79,19 @@ _LAYERS = {
 }
 
 
+# ---- depthwise and separable convolution, locally connected layers ----
+
+
+# ---- transposed convolution ----
+
+
+# ---- pooling ----
+
+
+# ---- cropping, zero padding, upsampling, flatten ----
+
+
+
 class TorchAdapter(Adapter):
     name = "torch"
     package = "torch"

@@ -23,6 +23,9 @@ class Layer:
     split_activation: config -> (config of the part before the activation or None for identity, activation name).
                      The tolerance policy bounds the linear part by reduction length and magnitude and carries
                      the bound through the activation.
+    selects:         the linear part picks input elements instead of summing them (max pooling). Its absolute-term
+                     magnitudes are then taken at the real input (the same elements picked) rather than at |x|,
+                     whose largest elements sit elsewhere.
     reductions:      (config, input_shape) -> {"output": n, "input": n, "weight0": n, ...}: the number of terms
                      summed for each element of the output and of each gradient.
     """
@@ -36,6 +39,7 @@ class Layer:
     reductions: Callable[[Config, tuple], dict]
     vjp: Callable | None = None
     check: Callable[[str, Config], None] = lambda name, cfg: None
+    selects: bool = False
     examples: tuple = field(default=())
 
 

@@ -124,7 +124,7 @@ def _parts(config, weights, x, dtype):
         return layer, cfg, None, act, x, np.zeros_like(x)
     lc = {"class_name": layer.name, "config": linear}
     y = oracle.forward(lc, weights, x)
-    mag = oracle.forward(lc, [np.abs(w) for w in weights], np.abs(x))
+    mag = np.abs(y) if layer.selects else oracle.forward(lc, [np.abs(w) for w in weights], np.abs(x))
     return layer, cfg, lc, act, y, sum_bound(layer.reductions(cfg, x.shape)["output"], dtype, mag)
 
 
@@ -154,9 +154,33 @@ def vjp_bounds(config: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype:
     if lc is None:
         return b_gy, []
     red = layer.reductions(cfg, x.shape)
-    aw, ax = [np.abs(w) for w in weights], np.abs(x)
+    # The absolute terms of each gradient sum: the VJP at |x|, |w|, |g| for (multi)linear maps; a selecting map
+    # (max pooling) routes |g| through the elements the real input selects.
+    aw, ax = ([np.asarray(w) for w in weights], x) if layer.selects else ([np.abs(w) for w in weights], np.abs(x))
     mag_x, mag_w = oracle.vjp(lc, aw, ax, np.abs(gy))
     carried_x, carried_w = oracle.vjp(lc, aw, ax, b_gy)  # the cotangent's own error, carried through linearly
     bx = sum_bound(red["input"], dtype, mag_x) + carried_x
     bw = [sum_bound(red[f"weight{i}"], dtype, m) + c for i, (m, c) in enumerate(zip(mag_w, carried_w))]
     return bx, bw
+
+
+def chain_bound(stages: list[tuple[dict, list]], x: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """(oracle output, per-element bound) of a backend running layers one after another in `dtype`.
+
+    Each stage adds its own forward bound at the oracle's input to it, plus the error it receives carried
+    through its linear map: the layer applied to the incoming bound with |weights| (for a selecting map such
+    as max pooling the window maximum of the bound, also an upper bound). Stages must have a linear
+    activation, where that carrying is exact; metamorphic relations only chain such layers."""
+    y, b = np.asarray(x, dtype=np.float64), np.zeros(np.shape(x))
+    for config, weights in stages:
+        c = oracle.normalize(config, y.shape)
+        linear, act = oracle.layer_of(c).split_activation(c["config"])
+        if act != "linear":
+            raise ValueError(f"chain_bound: {c['class_name']} has activation={act!r}; chained stages must be linear")
+        aw = [np.abs(w) for w in weights]
+        # the map applied to the incoming bound, less its value at 0 (the bias: an affine map carries an input
+        # error through its linear part only)
+        carried = np.maximum(oracle.forward(c, aw, b) - oracle.forward(c, aw, np.zeros_like(b)), 0.0) \
+            if linear is not None else b
+        y, b = oracle.forward(c, weights, y), forward_bound(c, weights, y, dtype) + carried
+    return y, b

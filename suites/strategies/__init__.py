@@ -1,0 +1,69 @@
+"""Hypothesis strategies: valid layer configs with matching input shapes, and the arrays of one example.
+
+An example is a `Case` (raw config, input shape, data seed); its arrays are drawn from the seed in the
+adapter's dtype, so the same case replays exactly from three JSON-able values. Keys are sometimes left out of
+the raw config so that the documented defaults are exercised. Each layer family has its own module that
+exports `CASES` (layer -> strategy) and, where inputs need a special distribution, `INPUTS`.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from hypothesis import strategies as st
+
+import oracle
+from oracle import activations
+
+from . import convolution, core
+from .base import OMIT, Case, config, distinct_inputs  # noqa: F401  (re-exported)
+
+_FAMILIES = (core, convolution)
+
+CASES: dict[str, st.SearchStrategy[Case]] = {}
+# layer -> (rng, shape) -> input drawn in float64, for layers whose truth is ill-conditioned on plain uniform
+# inputs (max pooling: ties between the largest values of a window).
+INPUTS: dict[str, Callable[[np.random.Generator, tuple], np.ndarray]] = {}
+for _family in _FAMILIES:
+    CASES.update(_family.CASES)
+    INPUTS.update(getattr(_family, "INPUTS", {}))
+
+conv_case = convolution.conv_case  # used by the oracle self-tests
+
+
+def cases(layer: str) -> st.SearchStrategy[Case]:
+    """Valid cases of one layer; every layer of the oracle has a strategy (checked by a test)."""
+    return CASES[layer]
+
+
+def uniform_inputs(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    return rng.uniform(-2.0, 2.0, size=shape)
+
+
+def arrays(case: Case, dtype: str) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """(input, weights, output cotangent) drawn from the case's seed in `dtype`, upcast to float64.
+
+    Drawn in the backend dtype first so both sides start from the same numbers and input rounding is not
+    counted as error. Weights are scaled by 1/sqrt(fan_in) so pre-activations stay O(1), where every
+    activation is neither saturated nor overflowing."""
+    rng = np.random.default_rng(case.seed)
+    shape = tuple(case.input_shape)
+    x = INPUTS.get(case.layer, uniform_inputs)(rng, shape)
+    ws = []
+    for s in oracle.weight_shapes(case.config, shape):
+        fan_in = int(np.prod(s[:-1])) if len(s) > 1 else 1
+        ws.append(rng.uniform(-1.0, 1.0, size=s) * np.sqrt(3.0 / max(fan_in, 1)))
+    g = rng.uniform(-1.0, 1.0, size=oracle.output_shape(case.config, shape))
+    cast = lambda a: a.astype(dtype).astype(np.float64)  # noqa: E731
+    return cast(x), [cast(w) for w in ws], cast(g)
+
+
+def coverage_cases(layer: str) -> list[Case]:
+    """Explicit examples run before the drawn ones, so that every activation name is exercised in every profile
+    (a derandomized run of 100 draws once never drew hard_sigmoid)."""
+    shapes = {"Activation": (2, 3, 4), "Dense": (2, 3, 4), "Conv1D": (2, 6, 3)}
+    if layer not in shapes:
+        return []
+    extra = {"Dense": {"units": 3}, "Conv1D": {"filters": 2, "kernel_size": 3, "padding": "same"}}.get(layer, {})
+    return [Case({"class_name": layer, "config": {**extra, "activation": name}}, shapes[layer], seed)
+            for seed, name in enumerate(activations.NAMES)]

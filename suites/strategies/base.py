@@ -1,0 +1,63 @@
+"""What every family's strategies share: the `Case`, omitted keys, int-or-tuple parameters, seeds."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+from hypothesis import strategies as st
+
+from oracle import activations
+
+OMIT = object()  # "leave this key out of the config"
+
+
+@dataclass(frozen=True)
+class Case:
+    config: dict            # raw config as a user would write it (defaults may be missing)
+    input_shape: tuple
+    seed: int
+
+    @property
+    def layer(self) -> str:
+        return self.config["class_name"]
+
+    def to_json(self) -> str:
+        return json.dumps({"config": self.config, "input_shape": list(self.input_shape), "seed": self.seed})
+
+
+def config(name: str, params: dict) -> dict:
+    """A raw Keras config; OMIT values are left out so the documented default applies."""
+    return {"class_name": name, "config": {k: v for k, v in params.items() if v is not OMIT}}
+
+
+def maybe(draw, strategy):
+    """A drawn value, or OMIT so that the documented default is used."""
+    return draw(st.one_of(st.just(OMIT), strategy))
+
+
+def int_or_tuple(draw, rank, lo, hi):
+    """`rank` ints in [lo, hi], written as a tuple, a list, or (when all equal) a single int."""
+    values = tuple(draw(st.integers(lo, hi)) for _ in range(rank))
+    return draw(st.sampled_from([values, list(values)] + ([values[0]] if len(set(values)) == 1 else [])))
+
+
+def expand(value, rank, default):
+    """The tuple a drawn int-or-tuple (or OMIT -> default) stands for."""
+    if value is OMIT:
+        value = default
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * rank
+
+
+def seed(draw) -> int:
+    return draw(st.integers(0, 2 ** 32 - 1))
+
+
+ACTIVATION = st.sampled_from(activations.NAMES + (None,))
+
+
+def distinct_inputs(rng: np.random.Generator, shape: tuple) -> np.ndarray:
+    """Every element different by at least 4/size (a shuffled grid on [-2, 2)), so that the largest value of any
+    window leads the second largest by far more than float32 rounding: max pooling's gradient is well-defined."""
+    n = int(np.prod(shape))
+    return (-2.0 + 4.0 * (rng.permutation(n) + 0.5) / max(n, 1)).reshape(shape)

@@ -1,0 +1,33 @@
+"""Strategies for the convolution family."""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from .base import ACTIVATION, OMIT, Case, config, expand, int_or_tuple, maybe, seed
+
+
+@st.composite
+def conv_case(draw, rank: int) -> Case:
+    """Conv{rank}D: even and odd kernels, kernel == input size, stride > kernel, dilation with same/causal."""
+    paddings = ["valid", "same"] + (["causal"] if rank == 1 else [])
+    padding = draw(st.sampled_from(paddings + [OMIT]))
+    kernel = int_or_tuple(draw, rank, 1, 4 if rank < 3 else 3)
+    dilate = draw(st.booleans())
+    strides = OMIT if dilate or draw(st.booleans()) else int_or_tuple(draw, rank, 1, 5)  # stride > kernel too
+    dilation = int_or_tuple(draw, rank, 1, 3) if dilate else OMIT
+    data_format = draw(st.sampled_from(["channels_last", "channels_first", OMIT] + ([None] if rank > 1 else [])))
+    params = {"filters": draw(st.integers(1, 4)), "kernel_size": kernel, "strides": strides, "padding": padding,
+              "data_format": data_format, "dilation_rate": dilation,
+              "activation": maybe(draw, ACTIVATION), "use_bias": maybe(draw, st.booleans())}
+    max_size = 7 if rank < 3 else 5
+    sizes = []
+    for k, d in zip(expand(kernel, rank, 1), expand(dilation, rank, 1)):
+        span = (k - 1) * d + 1
+        lo = span if padding in ("valid", OMIT) else 1  # 'valid' needs the window to fit; lo == span is k == input
+        sizes.append(draw(st.integers(lo, max(lo, max_size, span + 2))))
+    batch, channels = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    shape = (batch, channels, *sizes) if data_format == "channels_first" else (batch, *sizes, channels)
+    return Case(config(f"Conv{rank}D", params), shape, seed(draw))
+
+
+CASES = {"Conv1D": conv_case(1), "Conv2D": conv_case(2), "Conv3D": conv_case(3)}

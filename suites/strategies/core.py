@@ -1,0 +1,25 @@
+"""Strategies for the core layers: Dense and Activation."""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from .base import ACTIVATION, Case, config, maybe, seed
+
+
+@st.composite
+def dense_case(draw) -> Case:
+    """Dense on inputs of rank 2 to 4 (the kernel acts on the last axis)."""
+    params = {"units": draw(st.integers(1, 6)), "activation": maybe(draw, ACTIVATION),
+              "use_bias": maybe(draw, st.booleans())}
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=2, max_size=4)))
+    return Case(config("Dense", params), shape, seed(draw))
+
+
+@st.composite
+def activation_case(draw) -> Case:
+    """Activation by every Keras 2 name on inputs of rank 2 to 4."""
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=2, max_size=4)))
+    return Case(config("Activation", {"activation": draw(ACTIVATION)}), shape, seed(draw))
+
+
+CASES = {"Dense": dense_case(), "Activation": activation_case()}
