@@ -28,6 +28,9 @@ for _family in _FAMILIES:
     CASES.update(_family.CASES)
     INPUTS.update(getattr(_family, "INPUTS", {}))
 
+# Invalid configs of every family: (raw config, input shape, parameter and value the error must name).
+invalid_cases = st.one_of([_family.INVALID for _family in _FAMILIES if hasattr(_family, "INVALID")])
+
 conv_case = convolution.conv_case  # used by the oracle self-tests
 
 

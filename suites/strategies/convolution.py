@@ -31,3 +31,44 @@ def conv_case(draw, rank: int) -> Case:
 
 
 CASES = {"Conv1D": conv_case(1), "Conv2D": conv_case(2), "Conv3D": conv_case(3)}
+
+
+RANKS = {"Conv1D": 1, "Conv2D": 2, "Conv3D": 3}
+
+
+@st.composite
+def invalid_conv(draw):
+    """(raw config, input shape, parameter named in the error, value named in the error) of a Conv layer."""
+    layer = draw(st.sampled_from(sorted(RANKS)))
+    rank = RANKS[layer]
+    base = {"filters": 2, "kernel_size": 2}
+    shape = (1,) + (6,) * rank + (2,)
+    kind = draw(st.sampled_from(["padding", "data_format", "causal", "strides_dilation", "filters",
+                                 "kernel_size", "too_large", "activation"]))
+    if kind == "causal" and rank == 1:
+        kind = "padding"
+    if kind == "padding":
+        bad = draw(st.sampled_from(["full", "SAME", "Valid", "reflect", ""]))
+        return {"class_name": layer, "config": {**base, "padding": bad}}, shape, "padding", bad
+    if kind == "data_format":
+        bad = draw(st.sampled_from(["NHWC", "channels-last", "th", "tf"]))
+        return {"class_name": layer, "config": {**base, "data_format": bad}}, shape, "data_format", bad
+    if kind == "causal":
+        return {"class_name": layer, "config": {**base, "padding": "causal"}}, shape, "padding", "causal"
+    if kind == "strides_dilation":
+        s, d = draw(st.integers(2, 3)), draw(st.integers(2, 3))
+        return ({"class_name": layer, "config": {**base, "strides": s, "dilation_rate": d}}, shape, "strides",
+                (s,) * rank)
+    if kind == "filters":
+        f = draw(st.integers(-2, 0))
+        return {"class_name": layer, "config": {**base, "filters": f}}, shape, "filters", f
+    if kind == "kernel_size":
+        k = draw(st.integers(-2, 0))
+        return {"class_name": layer, "config": {**base, "kernel_size": k}}, shape, "kernel_size", k
+    if kind == "activation":
+        return {"class_name": layer, "config": {**base, "activation": "swishy"}}, shape, "activation", "swishy"
+    k = draw(st.integers(7, 9))
+    return {"class_name": layer, "config": {**base, "kernel_size": k}}, shape, "kernel_size", (k,) * rank
+
+
+INVALID = invalid_conv()

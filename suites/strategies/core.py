@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from oracle import activations
+
 from .base import ACTIVATION, Case, config, maybe, seed
 
 
@@ -23,3 +25,18 @@ def activation_case(draw) -> Case:
 
 
 CASES = {"Dense": dense_case(), "Activation": activation_case()}
+
+
+@st.composite
+def invalid_core(draw):
+    """(raw config, input shape, parameter named in the error, value named in the error) of Dense/Activation."""
+    layer = draw(st.sampled_from(["Dense", "Activation"]))
+    if layer == "Dense":
+        units = draw(st.integers(-3, 0))
+        return {"class_name": "Dense", "config": {"units": units}}, (2, 3), "units", units
+    name = draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12).filter(
+        lambda s: s not in activations.NAMES))
+    return {"class_name": "Activation", "config": {"activation": name}}, (2, 3), "activation", name
+
+
+INVALID = invalid_core()
