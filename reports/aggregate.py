@@ -133,7 +133,8 @@ def _cell(layer: str, col: Column, records: list[Record]) -> dict[str, Any]:
     errors = [e for e in map(error_in_bounds, records) if e is not None]
     reasons = {str(r.get("reason")) for r in records
                if r["status"] == "unsupported" and r.get("reason")}
-    return {"layer": layer, "adapter": col[0], "device": col[1], "dtype": col[2],
+    return {"layer": layer, "family": next((str(r["family"]) for r in records if r.get("family")), None),
+            "adapter": col[0], "device": col[1], "dtype": col[2],
             "counts": count_statuses(records),
             "examples": len({example_key(r) for r in records}),
             "worst_error_in_bounds": max(errors) if errors else None,

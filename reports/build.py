@@ -23,12 +23,17 @@ _CSS = {"pass": "ok", "unsupported": "skip", "known-divergence": "warn"}
 
 
 def matrix(cells: list[dict[str, Any]]) -> tuple[list[Column], list[dict[str, Any]]]:
-    """Sorted columns and one row per layer with a cell (or None) per column."""
+    """Sorted columns and one row per layer with a cell (or None) per column; rows are grouped by layer family
+    (records without a family, e.g. older results files, come last under 'other')."""
     columns = sorted({(c["adapter"], c["device"], c["dtype"]) for c in cells})
     lookup = {(c["layer"], c["adapter"], c["device"], c["dtype"]): c for c in cells}
-    layers = sorted({c["layer"] for c in cells})
-    return columns, [{"layer": layer, "cells": [lookup.get((layer, *col)) for col in columns]}
-                     for layer in layers]
+    families: dict[str, str] = {}
+    for c in cells:
+        if c.get("family"):
+            families.setdefault(c["layer"], c["family"])
+    layers = sorted({c["layer"] for c in cells}, key=lambda name: (name not in families, families.get(name, ""), name))
+    return columns, [{"layer": layer, "family": families.get(layer, "other"),
+                      "cells": [lookup.get((layer, *col)) for col in columns]} for layer in layers]
 
 
 def fmt_ratio(value: float | None) -> str:

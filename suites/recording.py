@@ -11,18 +11,26 @@ import json
 import time
 from pathlib import Path
 
+import oracle
+
 from .checks import Outcome, replay_command
 from .strategies import Case
 
 SCHEMA = 1
 
 
+def family(layer: str) -> str | None:
+    """The oracle family of a layer (the report groups its rows by it); None for a name the oracle lacks."""
+    registered = oracle.LAYERS.get(layer)
+    return registered.family if registered else None
+
+
 class Recorder:
     """Collects the records of one pytest test and appends them to results.jsonl at teardown."""
 
     def __init__(self, test_id: str, layer: str, adapter: str, device: str, dtype: str, check: str):
-        self.base = {"schema": SCHEMA, "layer": layer, "adapter": adapter, "device": device, "dtype": dtype,
-                     "check": check, "test_id": test_id}
+        self.base = {"schema": SCHEMA, "layer": layer, "family": family(layer), "adapter": adapter,
+                     "device": device, "dtype": dtype, "check": check, "test_id": test_id}
         self.kept: dict[str, dict] = {}
         self.last_failure: dict | None = None
 
@@ -47,7 +55,7 @@ class Recorder:
                     divergence_id: str | None = None) -> None:
         """One invalid-config example: `pass` when the backend rejected it."""
         rec = {**self._record(None, status, reason=reason, divergence_id=divergence_id),
-               "layer": config["class_name"], "config": config,
+               "layer": config["class_name"], "family": family(config["class_name"]), "config": config,
                "input_shape": list(input_shape)}
         self.kept[repr((config, input_shape))] = rec
 

@@ -288,3 +288,29 @@ def test_load_results_reports_missing_file(tmp_path: Path) -> None:
     loaded = load_results([tmp_path / "nope.jsonl"])
     assert loaded.records == [] and loaded.malformed == 0
     assert any("not found" in w for w in loaded.warnings)
+
+
+def test_matrix_rows_are_grouped_by_family() -> None:
+    """Rows sort by family, then layer; a layer whose records carry no family goes last under 'other'."""
+    from reports.build import matrix
+    records = [rec("Dense", "torch", "forward", "pass", family="core"),
+               rec("MaxPooling2D", "torch", "forward", "pass", family="pooling"),
+               rec("Conv2D", "torch", "forward", "pass", family="convolution"),
+               rec("Activation", "torch", "forward", "pass", family="core"),
+               rec("Legacy", "torch", "forward", "pass")]
+    _, rows = matrix(aggregate_cells(records))
+    assert [(r["family"], r["layer"]) for r in rows] == [
+        ("convolution", "Conv2D"), ("core", "Activation"), ("core", "Dense"), ("pooling", "MaxPooling2D"),
+        ("other", "Legacy")]
+    page = build_html_rows(records)
+    assert page.index(">convolution<") < page.index(">Conv2D<") < page.index(">core<") < page.index(">Dense<")
+
+
+def build_html_rows(records: list[dict[str, Any]]) -> str:
+    """The matrix table of the HTML page rendered for these records."""
+    from reports.build import render_html, _context
+    from reports.aggregate import Loaded
+    loaded = Loaded(records=records)
+    cells = aggregate_cells(records)
+    html_text = render_html(_context(loaded, cells, summarize(records), "now"))
+    return html_text[html_text.index('<table class="matrix">'):]
