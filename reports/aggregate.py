@@ -128,12 +128,37 @@ def worst_record(records: list[Record]) -> Record:
     return max(records, key=lambda r: (severity(r["status"]), error_in_bounds(r) or -1.0))
 
 
+# error/bound histogram: an exact-zero bin, half-decade bins from 1e-4 to 1e2, and the two open ends.
+HISTOGRAM_EDGES = tuple(10.0 ** (e / 2) for e in range(-8, 5))
+
+
+def histogram(values: Iterable[float]) -> list[dict[str, Any]]:
+    """Counts of error/bound values per bin; `over` marks the bins from the bound (1) up."""
+    values = list(values)
+    labels = ["0", f"<{HISTOGRAM_EDGES[0]:.0e}"] + [
+        f"{lo:.2g}-{hi:.2g}" for lo, hi in zip(HISTOGRAM_EDGES, HISTOGRAM_EDGES[1:])] + [f">={HISTOGRAM_EDGES[-1]:.0e}"]
+    counts = [0] * len(labels)
+    for v in values:
+        if v == 0:
+            counts[0] += 1
+        else:
+            counts[1 + sum(v >= e for e in HISTOGRAM_EDGES)] += 1
+    lows = [0.0, 0.0] + list(HISTOGRAM_EDGES)
+    return [{"label": lab, "count": n, "over": lo >= 1.0} for lab, n, lo in zip(labels, counts, lows)]
+
+
+def cell_id(layer: str, col: Column) -> str:
+    """The HTML id of a cell's drill-down section."""
+    return "cell-" + "-".join((layer,) + tuple(col)).replace(" ", "_")
+
+
 def _cell(layer: str, col: Column, records: list[Record]) -> dict[str, Any]:
     """Aggregate the records of one (layer, adapter, device, dtype) cell."""
     errors = [e for e in map(error_in_bounds, records) if e is not None]
     reasons = {str(r.get("reason")) for r in records
                if r["status"] == "unsupported" and r.get("reason")}
-    return {"layer": layer, "family": next((str(r["family"]) for r in records if r.get("family")), None),
+    return {"id": cell_id(layer, col), "histogram": histogram(errors),
+            "layer": layer, "family": next((str(r["family"]) for r in records if r.get("family")), None),
             "adapter": col[0], "device": col[1], "dtype": col[2],
             "counts": count_statuses(records),
             "examples": len({example_key(r) for r in records}),
@@ -168,11 +193,14 @@ def summarize(records: list[Record]) -> dict[str, Any]:
 
 
 def divergences(records: Iterable[Record]) -> list[dict[str, Any]]:
-    """Distinct (adapter, divergence_id, reason) of known divergences, with counts."""
-    counts = Counter((column(r)[0], str(r.get("divergence_id")), str(r.get("reason") or ""))
-                     for r in records if r["status"] == "known-divergence")
-    return [{"adapter": a, "divergence_id": d, "reason": why, "count": n}
-            for (a, d, why), n in sorted(counts.items())]
+    """Distinct (adapter, divergence_id, reason) of known divergences, with counts (in all and per cell)."""
+    groups: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
+    for r in records:
+        if r["status"] == "known-divergence":
+            groups[(column(r)[0], str(r.get("divergence_id")), str(r.get("reason") or ""))][
+                (r["layer"], column(r))] += 1
+    return [{"adapter": a, "divergence_id": d, "reason": why, "count": sum(cells.values()), "cells": dict(cells)}
+            for (a, d, why), cells in sorted(groups.items())]
 
 
 def failures(records: Iterable[Record]) -> list[Record]:

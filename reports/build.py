@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 import jinja2
 
-from .aggregate import (STATUSES, Column, Loaded, aggregate_cells, column,
+from .aggregate import (STATUSES, Column, Loaded, aggregate_cells, cell_id, column,
                         divergences, failures, is_failing, load_results, parse_lines,
                         score, summarize)
 from .junit import build_junit
@@ -71,6 +71,18 @@ def render_html(context: dict[str, Any]) -> str:
     return _environment().get_template("index.html.j2").render(**context)
 
 
+def drill_down(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per cell id: its failing records and its known divergences (id, reason, count)."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in failures(records):
+        out.setdefault(cell_id(r["layer"], column(r)), {"failures": [], "divergences": []})["failures"].append(r)
+    for d in divergences(records):
+        for (layer, col), n in d["cells"].items():
+            out.setdefault(cell_id(layer, col), {"failures": [], "divergences": []})["divergences"].append(
+                {**d, "count": n})
+    return out
+
+
 def _context(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any],
              generated: str) -> dict[str, Any]:
     """Everything the HTML template needs."""
@@ -79,7 +91,8 @@ def _context(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any
             "environment": loaded.environment, "malformed": loaded.malformed,
             "warnings": loaded.warnings, "n_records": len(loaded.records),
             "columns": columns, "rows": rows, "failures": failures(loaded.records),
-            "divergences": divergences(loaded.records), "column": column}
+            "divergences": divergences(loaded.records), "column": column,
+            "drill": drill_down(loaded.records)}
 
 
 def _results_json(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any],

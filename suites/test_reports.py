@@ -202,7 +202,8 @@ def test_index_html_is_escaped_and_offline(built: Path) -> None:
     page = (built / "index.html").read_text(encoding="utf-8")
     assert SCRIPT not in page
     assert "&lt;script&gt;alert(" in page
-    assert "<script" not in page  # the template has no script, the reason is escaped
+    # the template's one inline script (opening a drill-down); the injected one in a reason is escaped
+    assert page.count("<script") == 1 and "alert(" not in page.split("<script>")[1].split("</script>")[0]
     assert "http://" not in page and "https://" not in page
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:[a-z]+:)?//""", page, re.I)
     assert "<style>" in page
@@ -314,3 +315,27 @@ def build_html_rows(records: list[dict[str, Any]]) -> str:
     cells = aggregate_cells(records)
     html_text = render_html(_context(loaded, cells, summarize(records), "now"))
     return html_text[html_text.index('<table class="matrix">'):]
+
+
+def test_drill_down_per_cell(built: Path) -> None:
+    """Every cell links to its drill-down; a failing cell's section holds its case, replay and histogram."""
+    page = (built / "index.html").read_text(encoding="utf-8")
+    cell = "cell-Conv2D-torch-cpu-float32"
+    assert f'href="#{cell}"' in page
+    section = page[page.index(f'<details class="drill" id="{cell}">'):]
+    section = section[:section.index("</details>")]
+    assert CONV_REPLAY in html.unescape(section) and "3.5" in section
+    # histogram: the forward fail (3.5x) is one bin beyond the bound; the gradient pass (0.031x) one below it
+    assert re.search(r'class="over"><title>[^<]*: 1</title>', section)
+    assert re.search(r'class="under"><title>[^<]*: 1</title>', section)
+    tf = page[page.index('id="cell-Conv2D-tf_keras-cpu-float32"'):]
+    assert "tf-conv-grad" in tf[:tf.index("</details>")]
+
+
+def test_histogram_bins() -> None:
+    from reports.aggregate import histogram
+    bins = histogram([0.0, 0.0, 5e-5, 0.02, 0.99, 1.0, 1.5, 250.0])
+    counts = {b["label"]: b["count"] for b in bins}
+    assert counts["0"] == 2 and counts["<1e-04"] == 1 and counts[">=1e+02"] == 1
+    assert sum(b["count"] for b in bins) == 8
+    assert sum(b["count"] for b in bins if b["over"]) == 3  # 1.0, 1.5 and 250 are at or beyond the bound
