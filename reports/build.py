@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +15,7 @@ from .aggregate import (STATUSES, Column, Loaded, aggregate_cells, cell_id, colu
                         divergences, failures, is_failing, load_results, parse_lines,
                         score, summarize)
 from .junit import build_junit
+from .repro import bundle_name, reproducible, write_bundles
 
 __all__ = ["aggregate_cells", "build", "build_junit", "divergences", "failures",
            "load_results", "matrix", "parse_lines", "render_html", "score", "summarize"]
@@ -92,7 +94,7 @@ def _context(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any
             "warnings": loaded.warnings, "n_records": len(loaded.records),
             "columns": columns, "rows": rows, "failures": failures(loaded.records),
             "divergences": divergences(loaded.records), "column": column,
-            "drill": drill_down(loaded.records)}
+            "drill": drill_down(loaded.records), "bundle": lambda r: None}
 
 
 def _results_json(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any],
@@ -103,16 +105,31 @@ def _results_json(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str
             "records": loaded.records}
 
 
+def _bundles(loaded: Loaded, out: Path) -> dict[str, str]:
+    """Reproducer bundles of the failing records under out/repro (see reports/repro.py)."""
+    shutil.rmtree(out / "repro", ignore_errors=True)
+    bad = failures(loaded.records)
+    if not bad:
+        return {}
+    try:
+        return write_bundles(bad, out / "repro")
+    except Exception as exc:  # an unknown layer or adapter in an old results file: the report still builds
+        loaded.warnings.append(f"reproducer bundles not written: {type(exc).__name__}: {exc}")
+        return {}
+
+
 def build(results: Iterable[str | Path], out: str | Path) -> Loaded:
-    """Read results files and write index.html, results.json and junit.xml into out."""
+    """Read results files and write index.html, results.json, junit.xml and repro/ bundles into out."""
     loaded = load_results(results)
     cells = aggregate_cells(loaded.records)
     summary = summarize(loaded.records)
     generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "index.html").write_text(
-        render_html(_context(loaded, cells, summary, generated)), encoding="utf-8")
+    bundles = _bundles(loaded, out)
+    context = _context(loaded, cells, summary, generated)
+    context["bundle"] = lambda r: bundles.get(bundle_name(r)) if reproducible(r) else None
+    (out / "index.html").write_text(render_html(context), encoding="utf-8")
     (out / "results.json").write_text(
         json.dumps(_results_json(loaded, cells, summary, generated), indent=1, default=str),
         encoding="utf-8")
