@@ -81,6 +81,20 @@ def results_path(config) -> Path | None:
     return Path(where) / "results.jsonl" if where else None
 
 
+def _gpu() -> str:
+    """GPU model and driver from nvidia-smi, or why there is none."""
+    import shutil
+    import subprocess
+    if not shutil.which("nvidia-smi"):
+        return "none (no nvidia-smi)"
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"unknown (nvidia-smi failed: {exc})"
+    return "; ".join(line.strip() for line in out.stdout.splitlines() if line.strip()) or "none"
+
+
 def _environment(config) -> dict:
     import adapters
     env = {"python": platform.python_version(), "platform": platform.platform(), "cpu": platform.processor()
@@ -96,6 +110,8 @@ def _environment(config) -> dict:
         a = adapters.get(name)
         if a.installed() is None:
             env.update(a.versions())  # imports the framework and reports the TF32 / oneDNN settings it applied
+    env["gpu"] = _gpu()
+    env["OMP_NUM_THREADS"] = os.environ.get("OMP_NUM_THREADS", "(unset)")
     try:
         with open("/proc/cpuinfo") as f:
             env["cpu"] = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), env["cpu"])

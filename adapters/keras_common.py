@@ -44,7 +44,9 @@ class KerasAdapter(Adapter):
         tf, k = self._frameworks()
         return {"tensorflow": tf.__version__, self.module: getattr(k, "__version__", "?"),
                 "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset)"),
-                "tf.tensor_float_32_execution": str(tf.config.experimental.tensor_float_32_execution_enabled())}
+                "tf.tensor_float_32_execution": str(tf.config.experimental.tensor_float_32_execution_enabled()),
+                "tf.threading (intra, inter; 0 = all cores)": f"{tf.config.threading.get_intra_op_parallelism_threads()}, "
+                                                              f"{tf.config.threading.get_inter_op_parallelism_threads()}"}
 
     def _layer(self, config: dict, dtype: str, input_shape: tuple, weights: list | None):
         _, k = self._frameworks()

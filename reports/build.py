@@ -14,6 +14,7 @@ import jinja2
 from .aggregate import (STATUSES, Column, Loaded, aggregate_cells, cell_id, column,
                         divergences, failures, is_failing, load_results, parse_lines,
                         score, summarize)
+from .coverage import coverage
 from .junit import build_junit
 from .repro import bundle_name, reproducible, write_bundles
 
@@ -94,7 +95,8 @@ def _context(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any
             "warnings": loaded.warnings, "n_records": len(loaded.records),
             "columns": columns, "rows": rows, "failures": failures(loaded.records),
             "divergences": divergences(loaded.records), "column": column,
-            "drill": drill_down(loaded.records), "bundle": lambda r: None}
+            "drill": drill_down(loaded.records), "bundle": lambda r: None,
+            "coverage": coverage(loaded.records)}
 
 
 def _results_json(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any],

@@ -339,3 +339,21 @@ def test_histogram_bins() -> None:
     assert counts["0"] == 2 and counts["<1e-04"] == 1 and counts[">=1e+02"] == 1
     assert sum(b["count"] for b in bins) == 8
     assert sum(b["count"] for b in bins if b["over"]) == 3  # 1.0, 1.5 and 250 are at or beyond the bound
+
+
+def test_coverage_lists_exercised_values_and_defaults() -> None:
+    """Values come from the canonical config; a key left out counts as its default exercised."""
+    from reports.coverage import coverage
+    conv = {"class_name": "Conv1D", "config": {"filters": 2, "kernel_size": 3}}
+    strided = {"class_name": "Conv1D", "config": {"filters": 2, "kernel_size": [3], "strides": 2,
+                                                  "padding": "same"}}
+    records = [rec("Conv1D", "torch", "forward", "pass", config=conv, input_shape=[1, 5, 2], seed=1),
+               rec("Conv1D", "torch", "gradient", "pass", config=conv, input_shape=[1, 5, 2], seed=1),
+               rec("Conv1D", "keras", "forward", "pass", config=strided, input_shape=[1, 5, 2], seed=2)]
+    [c] = coverage(records)
+    assert c["layer"] == "Conv1D" and c["examples"] == 2 and c["ranks"] == [(3, 2)]
+    params = {p["name"]: p for p in c["params"]}
+    assert dict(params["strides"]["seen"]) == {"[1]": 1, "[2]": 1} and params["strides"]["defaulted"] == 1
+    assert dict(params["padding"]["seen"]) == {"valid": 1, "same": 1}
+    assert dict(params["kernel_size"]["seen"]) == {"[3]": 2} and params["kernel_size"]["defaulted"] == 0
+    assert params["data_format"]["defaulted"] == 2
