@@ -87,7 +87,7 @@ def zero_pad(x: np.ndarray, pairs, data_format: str) -> np.ndarray:
 def interpolation(n: int, size: int, method: str, half_pixel_centers: bool):
     """(lo, hi, t, src) per output index along one axis of length n upsampled by `size`: the output is
     (1 - t) * x[lo] + t * x[hi] at source coordinate src. Coordinates are fractions num / den of integers, so
-    lo and t are exact (TF computes them in float32, see `magnitude`)."""
+    lo is exact and t correctly rounded (backends round them more, see `magnitude_matrix`)."""
     d = np.arange(n * size)
     if method == "nearest":  # seed 003: each element repeated `size` times
         lo = d // size
@@ -175,7 +175,7 @@ def _with_spatial(shape: tuple, cfg: dict, new: list) -> tuple:
     return tuple(out)
 
 
-def _register(name: str, rank: int, spec: dict, forward, vjp, output_shape, reductions, **extra) -> None:
+def _register(name: str, spec: dict, forward, vjp, output_shape, reductions, **extra) -> None:
     register(Layer(name=name, family="reshaping", spec=spec, forward=forward, vjp=vjp, output_shape=output_shape,
                    weight_shapes=lambda cfg, shape: [],
                    split_activation=lambda cfg: (cfg, "linear"),  # a linear map with no activation
@@ -201,7 +201,7 @@ def _make_crop_pad(kind: str, rank: int) -> None:
                                  f"of input_shape={tuple(shape)}: not allowed, at least one must remain")
         return _with_spatial(shape, cfg, [None if n is None else n - lo - hi for n, (lo, hi) in zip(sizes, pairs)])
 
-    _register(name, rank, spec,
+    _register(name, spec,
               forward=lambda cfg, weights, x: there(x, _pairs(cfg, param), _format(cfg)),
               vjp=lambda cfg, weights, x, g: (back(g, _pairs(cfg, param), _format(cfg)), []),
               output_shape=output_shape, reductions=lambda cfg, shape: {"output": 1, "input": 1})
@@ -230,7 +230,7 @@ def _make_upsampling(rank: int) -> None:
         return {"output": 2 ** rank if bilinear else 1,
                 "input": math.prod(2 * s + 2 if bilinear else s for s in factors(cfg))}
 
-    _register(name, rank, spec, forward=lambda cfg, weights, x: upsample(cfg, x),
+    _register(name, spec, forward=lambda cfg, weights, x: upsample(cfg, x),
               vjp=lambda cfg, weights, x, g: (_along(g, _matrices(cfg, g.shape, adjoint=True)), []),
               output_shape=output_shape, reductions=reductions,
               magnitude=_up_magnitude, vjp_magnitude=_up_vjp_magnitude)
