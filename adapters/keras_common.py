@@ -21,6 +21,8 @@ class KerasAdapter(Adapter):
         # pooling:
 
         # cropping, zero padding, upsampling, flatten:
+        "Cropping1D", "Cropping2D", "Cropping3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
+        "UpSampling1D", "UpSampling2D", "UpSampling3D", "Flatten",
 
     })
 
@@ -58,7 +60,10 @@ class KerasAdapter(Adapter):
 
     def _translate(self, config: dict) -> dict:
         """Canonical config -> keyword arguments of the real layer (lists where Keras serializes tuples)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in config["config"].items()}
+        # half_pixel_centers is an oracle-only key (UpSampling2D, TRAPS.md 18): Keras has no such argument and
+        # always runs its own half-pixel bilinear, so the Keras 2.2.x convention is a known divergence.
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in config["config"].items()
+                if k != "half_pixel_centers"}
 
     def _variables(self, layer) -> list:
         """The layer's variables in get_weights() order, as things GradientTape can differentiate."""

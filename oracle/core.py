@@ -1,10 +1,10 @@
-"""Core layers: Dense and Activation (seed 003, "Keras 核心网络层")."""
+"""Core layers: Dense, Activation and Flatten (seed 003, "Keras 核心网络层")."""
 from __future__ import annotations
 
 import numpy as np
 
 from . import activations
-from .params import REQUIRED, boolean, positive_int, serialized_object
+from .params import REQUIRED, boolean, choice, positive_int, serialized_object
 from .registry import Layer, register
 
 WEIGHT_PARAMS = {
@@ -87,4 +87,46 @@ register(Layer(
     weight_shapes=lambda cfg, shape: [],
     split_activation=lambda cfg: (None, cfg["activation"]),
     reductions=lambda cfg, shape: {"output": 0, "input": 0},
+))
+
+
+def flatten(x: np.ndarray, data_format: str) -> np.ndarray:
+    """(batch, d1, ..., dk) -> (batch, d1 * ... * dk) in row-major order.
+
+    channels_first inputs are first moved to channels_last (Keras 2.2.x Flatten.call permutes (0, 2, ..., 1)),
+    so that a Dense after Flatten sees the same order whichever data_format the model used: the order differs
+    from torch.flatten on NCHW (TRAPS.md 21)."""
+    if data_format == "channels_first":
+        x = np.moveaxis(x, 1, -1)
+    return x.reshape(x.shape[0], -1)
+
+
+def flatten_vjp(x: np.ndarray, g: np.ndarray, data_format: str) -> np.ndarray:
+    """The cotangent of `flatten` reshaped (and moved back to channels_first) to the input's layout."""
+    if data_format == "channels_first":
+        return np.moveaxis(g.reshape((x.shape[0],) + x.shape[2:] + (x.shape[1],)), -1, 1)
+    return g.reshape(x.shape)
+
+
+def _flatten_output_shape(cfg, shape):
+    shape = tuple(shape)
+    # Keras 2.2.x: InputSpec(min_ndim=3) (tf-keras and Keras 3 take rank 1 and 2 as well), and every non-batch
+    # size must be known ("The shape of the input to Flatten is not fully defined").
+    if len(shape) < 3:
+        raise ValueError(f"Flatten: input_shape={shape} is not allowed: expected rank >= 3")
+    if any(n is None or n < 1 for n in shape[1:]):
+        raise ValueError(f"Flatten: input_shape={shape} is not allowed: every non-batch size must be known and >= 1")
+    return (shape[0], int(np.prod(shape[1:])))
+
+
+register(Layer(
+    name="Flatten", family="core",
+    # data_format=None means keras.json's image_data_format: 'channels_last' unless the user changed it.
+    spec={"data_format": ("channels_last", choice("channels_last", "channels_first", none_as="channels_last"))},
+    forward=lambda cfg, weights, x: flatten(x, cfg["data_format"]),
+    vjp=lambda cfg, weights, x, g: (flatten_vjp(x, g, cfg["data_format"]), []),
+    output_shape=_flatten_output_shape,
+    weight_shapes=lambda cfg, shape: [],
+    split_activation=lambda cfg: (cfg, "linear"),  # a permutation of the elements: a linear map, no activation
+    reductions=lambda cfg, shape: {"output": 1, "input": 1},
 ))

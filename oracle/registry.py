@@ -28,6 +28,10 @@ class Layer:
                      whose largest elements sit elsewhere.
     reductions:      (config, input_shape) -> {"output": n, "input": n, "weight0": n, ...}: the number of terms
                      summed for each element of the output and of each gradient.
+    magnitude:       (config, |x|) -> the absolute terms each output element's rounding scales with, for a layer
+                     whose backends also compute their coefficients (interpolation weights) and so round more than
+                     the linear part at |x| shows; None = the linear part at |x| and |weights|.
+    vjp_magnitude:   (config, |g|) -> the same for each element of the input gradient; None = the VJP at |g|.
     """
     name: str
     family: str
@@ -40,6 +44,8 @@ class Layer:
     vjp: Callable | None = None
     check: Callable[[str, Config], None] = lambda name, cfg: None
     selects: bool = False
+    magnitude: Callable | None = None
+    vjp_magnitude: Callable | None = None
     examples: tuple = field(default=())
 
 

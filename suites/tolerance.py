@@ -124,7 +124,10 @@ def _parts(config, weights, x, dtype):
         return layer, cfg, None, act, x, np.zeros_like(x)
     lc = {"class_name": layer.name, "config": linear}
     y = oracle.forward(lc, weights, x)
-    mag = np.abs(y) if layer.selects else oracle.forward(lc, [np.abs(w) for w in weights], np.abs(x))
+    if layer.magnitude is not None:  # coefficients computed by the backend (UpSampling2D bilinear)
+        mag = layer.magnitude(cfg, np.abs(x))
+    else:
+        mag = np.abs(y) if layer.selects else oracle.forward(lc, [np.abs(w) for w in weights], np.abs(x))
     return layer, cfg, lc, act, y, sum_bound(layer.reductions(cfg, x.shape)["output"], dtype, mag)
 
 
@@ -158,6 +161,8 @@ def vjp_bounds(config: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype:
     # (max pooling) routes |g| through the elements the real input selects.
     aw, ax = ([np.asarray(w) for w in weights], x) if layer.selects else ([np.abs(w) for w in weights], np.abs(x))
     mag_x, mag_w = oracle.vjp(lc, aw, ax, np.abs(gy))
+    if layer.vjp_magnitude is not None:
+        mag_x = layer.vjp_magnitude(cfg, np.abs(gy))
     carried_x, carried_w = oracle.vjp(lc, aw, ax, b_gy)  # the cotangent's own error, carried through linearly
     bx = sum_bound(red["input"], dtype, mag_x) + carried_x
     bw = [sum_bound(red[f"weight{i}"], dtype, m) + c for i, (m, c) in enumerate(zip(mag_w, carried_w))]

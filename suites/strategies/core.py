@@ -1,11 +1,11 @@
-"""Strategies for the core layers: Dense and Activation."""
+"""Strategies for the core layers: Dense, Activation and Flatten."""
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
 from oracle import activations
 
-from .base import ACTIVATION, Case, config, maybe, seed
+from .base import ACTIVATION, OMIT, Case, config, maybe, seed
 
 
 @st.composite
@@ -24,7 +24,15 @@ def activation_case(draw) -> Case:
     return Case(config("Activation", {"activation": draw(ACTIVATION)}), shape, seed(draw))
 
 
-CASES = {"Dense": dense_case(), "Activation": activation_case()}
+@st.composite
+def flatten_case(draw) -> Case:
+    """Flatten on inputs of rank 3 to 5 in both data formats (channels_first reorders, TRAPS.md 21)."""
+    data_format = draw(st.sampled_from(["channels_last", "channels_first", None, OMIT]))
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=3, max_size=5)))
+    return Case(config("Flatten", {"data_format": data_format}), shape, seed(draw))
+
+
+CASES = {"Dense": dense_case(), "Activation": activation_case(), "Flatten": flatten_case()}
 
 
 @st.composite
@@ -39,4 +47,15 @@ def invalid_core(draw):
     return {"class_name": "Activation", "config": {"activation": name}}, (2, 3), "activation", name
 
 
-INVALID = invalid_core()
+@st.composite
+def invalid_flatten(draw):
+    """Flatten with an undocumented data_format, or on an input of rank < 3 (Keras 2.2.x: min_ndim=3)."""
+    if draw(st.booleans()):
+        bad = draw(st.sampled_from(["NCHW", "channels-last", "th", "tf"]))
+        return {"class_name": "Flatten", "config": {"data_format": bad}}, (2, 3, 4), "data_format", bad
+    shape = draw(st.sampled_from([(2,), (2, 3)]))
+    data_format = draw(st.sampled_from(["channels_last", "channels_first"]))
+    return {"class_name": "Flatten", "config": {"data_format": data_format}}, shape, "input_shape", shape
+
+
+INVALID = st.one_of(invalid_core(), invalid_flatten())

@@ -1,0 +1,44 @@
+"""Metamorphic relations of the reshaping layers, on the oracle and on every adapter (suites/metamorphic.py)."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from .metamorphic import assert_equal
+from .strategies.reshaping import amounts
+
+SEED = st.integers(0, 2 ** 32 - 1)
+
+
+@given(rank=st.integers(1, 3), data=st.data())
+def test_zero_padding_then_cropping_is_the_identity(backend, rank, data):
+    """DESIGN.md: ZeroPadding{r}D(p) then Cropping{r}D(p) returns the input, for every form of p (int, tuple of
+    ints, tuple of pairs, mixed) and both data formats; the padding is written in one form, the cropping in
+    another, both standing for the same (begin, end) pairs."""
+    value, pairs = data.draw(amounts(rank, 3 if rank < 3 else 2), label="padding")
+    # the cropping: the same pairs, written as the canonical pairs or as drawn
+    crop = data.draw(st.sampled_from([value, pairs[0] if rank == 1 else pairs]), label="cropping")
+    extra = {} if rank == 1 else {"data_format": data.draw(st.sampled_from(["channels_last", "channels_first"]),
+                                                            label="data_format")}
+    pad_cfg = {"class_name": f"ZeroPadding{rank}D", "config": {"padding": value, **extra}}
+    crop_cfg = {"class_name": f"Cropping{rank}D", "config": {"cropping": crop, **extra}}
+    backend.skip_unless_supported(pad_cfg, crop_cfg)
+    spatial = [data.draw(st.integers(1, 4 if rank < 3 else 3), label="size") for _ in range(rank)]
+    shape = (2, 3, *spatial) if extra.get("data_format") == "channels_first" else (2, *spatial, 3)
+    x = np.random.default_rng(data.draw(SEED, label="seed")).uniform(-2, 2, shape)
+    assert_equal("ZeroPadding then Cropping == identity", backend, [(pad_cfg, []), (crop_cfg, [])], [], x)
+
+
+@given(rank=st.integers(1, 3), data=st.data())
+def test_flatten_channels_first_is_flatten_channels_last_of_the_transposed_input(backend, rank, data):
+    """TRAPS.md 21: Flatten(channels_first) on (B, C, *spatial) equals Flatten(channels_last) on (B, *spatial, C):
+    Keras moves the channels last before flattening (torch.flatten on NCHW would not)."""
+    first = {"class_name": "Flatten", "config": {"data_format": "channels_first"}}
+    last = {"class_name": "Flatten", "config": {"data_format": "channels_last"}}
+    backend.skip_unless_supported(first, last)
+    shape = (2, data.draw(st.integers(2, 4), label="channels"),
+             *[data.draw(st.integers(1, 4), label="size") for _ in range(rank)])
+    x = np.random.default_rng(data.draw(SEED, label="seed")).uniform(-2, 2, shape)
+    assert_equal("Flatten(channels_first) == Flatten(channels_last) of the transpose", backend, [(first, [])],
+                 [(last, [])], x, rhs_x=np.moveaxis(x, 1, -1))
