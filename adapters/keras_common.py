@@ -19,7 +19,9 @@ class KerasAdapter(Adapter):
         # transposed convolution:
 
         # pooling:
-
+        "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+        "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+        "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
         # cropping, zero padding, upsampling, flatten:
         "Cropping1D", "Cropping2D", "Cropping3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
         "UpSampling1D", "UpSampling2D", "UpSampling3D", "Flatten",

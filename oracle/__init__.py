@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import activations, convolution, core, reshaping  # noqa: F401  (importing a family registers its layers)
+from . import activations, convolution, core, pooling, reshaping  # noqa: F401  (importing a family registers its layers)
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer

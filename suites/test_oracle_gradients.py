@@ -61,13 +61,16 @@ def fd_check(config, weights, x, g, v):
     gx, gws = oracle.vjp(config, weights, x, g)
     analytic = float(sum(np.vdot(d, a) for d, a in zip(v, [gx, *gws])))
     pre, act = _linear_part(config, weights, x)
-    a = pre(np.abs(x), [np.abs(w) for w in weights])
+    s = max(1.0, max(float(np.max(np.abs(arg), initial=0.0)) for arg in args))
+    # the absolute terms at the farthest point evaluated (2 steps along v): rounding a + h*v is relative to
+    # |a| + h|v|, which matters where a = 0 (max pooling's grid inputs hold an exact 0)
+    reach = 2.0 * STEP * s
+    a = pre(np.abs(x) + reach * np.abs(v[0]), [np.abs(w) + reach * np.abs(d) for w, d in zip(weights, v[1:])])
     f = fn(x, *weights)
     n = (weights[0].size // weights[0].shape[-1] + 1 if weights else 1) + 2
     if act == "softmax":
         a, n = np.broadcast_to(a.max(axis=-1, keepdims=True), a.shape), n + f.shape[-1]
     m = np.abs(f) + (2.0 + np.abs(f)) * a
-    s = max(1.0, max(float(np.max(np.abs(arg), initial=0.0)) for arg in args))
     return analytic, d1, abs(d1 - d2) + FD_RELATIVE_ERROR * n * float(np.sum(np.abs(g) * m)) / s
 
 
