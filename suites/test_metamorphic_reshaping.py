@@ -42,3 +42,18 @@ def test_flatten_channels_first_is_flatten_channels_last_of_the_transposed_input
     x = np.random.default_rng(data.draw(SEED, label="seed")).uniform(-2, 2, shape)
     assert_equal("Flatten(channels_first) == Flatten(channels_last) of the transpose", backend, [(first, [])],
                  [(last, [])], x, rhs_x=np.moveaxis(x, 1, -1))
+
+
+@given(rank=st.integers(1, 2), data=st.data())
+def test_nearest_upsampling_then_average_pooling_is_the_identity(backend, rank, data):
+    """Issue 3: UpSampling{r}D(size=s) (nearest) then AveragePooling{r}D(pool_size=s) returns the input: every
+    pool window holds s copies of one element. Channels_last and ranks 1-2, as the pooling relations (TF has no
+    float64 3D pooling and tf-keras no channels_first 2D pooling on CPU: known divergences)."""
+    size = tuple(data.draw(st.integers(1, 3), label="size") for _ in range(rank))
+    up = {"class_name": f"UpSampling{rank}D", "config": {"size": size[0] if rank == 1 else size}}
+    pool = {"class_name": f"AveragePooling{rank}D", "config": {"pool_size": size[0] if rank == 1 else size}}
+    backend.skip_unless_supported(up, pool)
+    spatial = [data.draw(st.integers(1, 4), label="spatial") for _ in range(rank)]
+    x = np.random.default_rng(data.draw(SEED, label="seed")).uniform(-2, 2, (2, *spatial, 3))
+    assert_equal("UpSampling(nearest, s) then AveragePooling(s) == identity", backend, [(up, []), (pool, [])],
+                 [], x)
