@@ -89,7 +89,9 @@ def _depthwise_step(torch, cfg, x, kernel, bias):
     rank = len(cfg["kernel_size"])
     pads = [_keras_pads(n, k, s, d, cfg["padding"]) for n, k, s, d in
             zip(x.shape[2:], cfg["kernel_size"], cfg["strides"], cfg["dilation_rate"])]
-    x = F.pad(x, [p for pair in reversed(pads) for p in pair])
+    # A plain NCHW copy: float32 F.conv2d on CPU reads garbage for some NHWC-strided views (movedim of a C = 1
+    # input; suites/test_backend_findings.py pins that upstream bug), and is_contiguous() is True for them.
+    x = F.pad(x, [p for pair in reversed(pads) for p in pair]).clone(memory_format=torch.contiguous_format)
     channels, mult = kernel.shape[-2:]
     weight = kernel.reshape(*kernel.shape[:rank], channels * mult).permute(rank, *range(rank)).unsqueeze(1)
     conv = (F.conv1d, F.conv2d, F.conv3d)[rank - 1]
