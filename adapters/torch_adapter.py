@@ -61,7 +61,8 @@ def _conv(torch, cfg, x, ws):
         x = x.movedim(-1, 1)
     pads = [_keras_pads(n, k, s, d, cfg["padding"]) for n, k, s, d in
             zip(x.shape[2:], cfg["kernel_size"], cfg["strides"], cfg["dilation_rate"])]
-    x = F.pad(x, [p for pair in reversed(pads) for p in pair])  # F.pad lists the last axis first
+    # F.pad lists the last axis first. The clone: float32 F.conv2d misreads some NHWC views (test_backend_findings).
+    x = F.pad(x, [p for pair in reversed(pads) for p in pair]).clone(memory_format=torch.contiguous_format)
     # (*k, in, out) -> (out, in, *k). contiguous(): torch's slow_conv2d backward raises "grad_weight must be
     # contiguous" for a permuted kernel view (suites/test_backend_findings.py pins that upstream bug).
     kernel = ws[0].permute(rank + 1, rank, *range(rank)).contiguous()

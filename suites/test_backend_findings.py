@@ -26,7 +26,7 @@ def test_torch_float32_conv2d_misreads_an_nhwc_view_with_one_channel():
     """torch 2.13 CPU: float32 F.conv2d on the NCHW view of an NHWC tensor with C = 1 (strides (12, 1, 4, 1),
     which is_contiguous() calls contiguous), a (2, 3) kernel and stride (1, 2) returns wrong values (stale memory,
     up to 1e32); the same numbers as a plain NCHW copy are right. Found by SeparableConv2D (input (3, 3, 4, 1));
-    the depthwise/separable mapping clones to contiguous_format. Conv2D's `_conv` maps the same way."""
+    the torch adapter's conv, depthwise and separable mappings clone to contiguous_format."""
     import numpy as np
     import torch
     rng = np.random.default_rng(0)
