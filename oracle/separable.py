@@ -148,7 +148,8 @@ def _spec(rank, extra):
             "data_format": ("channels_last", choice("channels_last", "channels_first", none_as="channels_last")),
             "dilation_rate": (1, int_tuple(rank)), "depth_multiplier": (1, positive_int),
             "activation": (None, activations.parse), "use_bias": (True, boolean),
-            "depthwise_initializer": ("glorot_uniform", serialized_object), "bias_initializer": ("zeros", serialized_object),
+            "depthwise_initializer": ("glorot_uniform", serialized_object),
+            "bias_initializer": ("zeros", serialized_object),
             "depthwise_regularizer": (None, serialized_object), "bias_regularizer": (None, serialized_object),
             "activity_regularizer": (None, serialized_object), "depthwise_constraint": (None, serialized_object),
             "bias_constraint": (None, serialized_object), **extra}

@@ -22,7 +22,8 @@ def lc(rank, filters, kernel_size, **kw):
 
 
 def test_seed_003_locally_connected1d_example():
-    """LocallyConnected1D(64, 3, input_shape=(10, 32)) -> (None, 8, 64); then LocallyConnected1D(32, 3) -> (None, 6, 32)."""
+    """LocallyConnected1D(64, 3, input_shape=(10, 32)) -> (None, 8, 64); then LocallyConnected1D(32, 3)
+    -> (None, 6, 32)."""
     assert oracle.output_shape(lc(1, 64, 3), (None, 10, 32)) == (None, 8, 64)
     assert oracle.output_shape(lc(1, 32, 3), (None, 8, 64)) == (None, 6, 32)
 
