@@ -15,7 +15,7 @@ class KerasAdapter(Adapter):
     layers = frozenset({
         "Dense", "Activation", "Conv1D", "Conv2D", "Conv3D",
         # depthwise, separable, locally connected:
-
+        "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "LocallyConnected1D", "LocallyConnected2D",
         # transposed convolution:
 
         # pooling:

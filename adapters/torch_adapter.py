@@ -61,7 +61,8 @@ def _conv(torch, cfg, x, ws):
         x = x.movedim(-1, 1)
     pads = [_keras_pads(n, k, s, d, cfg["padding"]) for n, k, s, d in
             zip(x.shape[2:], cfg["kernel_size"], cfg["strides"], cfg["dilation_rate"])]
-    x = F.pad(x, [p for pair in reversed(pads) for p in pair])  # F.pad lists the last axis first
+    # F.pad lists the last axis first. The clone: float32 F.conv2d misreads some NHWC views (test_backend_findings).
+    x = F.pad(x, [p for pair in reversed(pads) for p in pair]).clone(memory_format=torch.contiguous_format)
     # (*k, in, out) -> (out, in, *k). contiguous(): torch's slow_conv2d backward raises "grad_weight must be
     # contiguous" for a permuted kernel view (suites/test_backend_findings.py pins that upstream bug).
     kernel = ws[0].permute(rank + 1, rank, *range(rank)).contiguous()
@@ -80,6 +81,66 @@ _LAYERS = {
 
 
 # ---- depthwise and separable convolution, locally connected layers ----
+
+
+def _depthwise_step(torch, cfg, x, kernel, bias):
+    """Keras depthwise step on NC... input: groups = C, kernel (*k, C, M) -> (C*M, 1, *k), so that output channel
+    c*M + m is input channel c with multiplier m (TRAPS.md 7). Keras 'same' padding applied with F.pad."""
+    F = torch.nn.functional
+    rank = len(cfg["kernel_size"])
+    pads = [_keras_pads(n, k, s, d, cfg["padding"]) for n, k, s, d in
+            zip(x.shape[2:], cfg["kernel_size"], cfg["strides"], cfg["dilation_rate"])]
+    # A plain NCHW copy: float32 F.conv2d on CPU reads garbage for some NHWC-strided views (movedim of a C = 1
+    # input; suites/test_backend_findings.py pins that upstream bug), and is_contiguous() is True for them.
+    x = F.pad(x, [p for pair in reversed(pads) for p in pair]).clone(memory_format=torch.contiguous_format)
+    channels, mult = kernel.shape[-2:]
+    weight = kernel.reshape(*kernel.shape[:rank], channels * mult).permute(rank, *range(rank)).unsqueeze(1)
+    conv = (F.conv1d, F.conv2d, F.conv3d)[rank - 1]
+    return conv(x, weight.contiguous(), bias, stride=cfg["strides"], dilation=cfg["dilation_rate"], groups=channels)
+
+
+def _depthwise(torch, cfg, x, ws):
+    channels_last = cfg["data_format"] == "channels_last"
+    y = _depthwise_step(torch, cfg, x.movedim(-1, 1) if channels_last else x, ws[0],
+                        ws[1] if cfg["use_bias"] else None)
+    return _activation(torch, cfg["activation"], y.movedim(1, -1) if channels_last else y)
+
+
+def _separable(torch, cfg, x, ws):
+    """Depthwise step (strides, dilation, padding), then a 1x..x1 convolution carrying the bias (TRAPS.md 8)."""
+    rank = len(cfg["kernel_size"])
+    channels_last = cfg["data_format"] == "channels_last"
+    z = _depthwise_step(torch, cfg, x.movedim(-1, 1) if channels_last else x, ws[0], None)
+    pointwise = ws[1].reshape(ws[1].shape[-2:]).T.reshape(ws[1].shape[-1], ws[1].shape[-2], *(1,) * rank)
+    conv = (torch.nn.functional.conv1d, torch.nn.functional.conv2d)[rank - 1]
+    y = conv(z, pointwise.contiguous(), ws[2] if cfg["use_bias"] else None)
+    return _activation(torch, cfg["activation"], y.movedim(1, -1) if channels_last else y)
+
+
+def _locally_connected(torch, cfg, x, ws):
+    """Unshared weights: Tensor.unfold windows, flattened as tf-keras implementation=1 lays out its kernel
+    (P, prod(k)*C, F): patches (*k, C) for channels_last, (C, *k) for channels_first (TRAPS.md 10)."""
+    rank = len(cfg["kernel_size"])
+    first = cfg["data_format"] == "channels_first"
+    patches = x.movedim(1, -1) if first else x  # (B, *spatial, C)
+    for axis, (k, s) in enumerate(zip(cfg["kernel_size"], cfg["strides"])):
+        patches = patches.unfold(1 + axis, k, s)  # -> (B, *out, C, *k)
+    out = tuple(patches.shape[1:rank + 1])
+    if not first:
+        patches = patches.movedim(rank + 1, -1)  # (B, *out, *k, C)
+    y = torch.einsum("bpd,pdf->bpf", patches.reshape(x.shape[0], len(ws[0]), -1), ws[0])
+    y = y.reshape(x.shape[0], *out, -1)
+    if first:
+        y = y.movedim(-1, 1)
+        # Keras's K.bias_add reshapes (not transposes) the (*out, F) bias to (F, *out) under channels_first
+        y = y + ws[1].reshape(y.shape[1:]) if cfg["use_bias"] else y
+    elif cfg["use_bias"]:
+        y = y + ws[1]
+    return _activation(torch, cfg["activation"], y)
+
+
+_LAYERS.update({"DepthwiseConv2D": _depthwise, "SeparableConv1D": _separable, "SeparableConv2D": _separable,
+                "LocallyConnected1D": _locally_connected, "LocallyConnected2D": _locally_connected})
 
 
 # ---- transposed convolution ----

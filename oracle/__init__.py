@@ -9,7 +9,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import activations, convolution, core, pooling, reshaping  # noqa: F401  (importing a family registers its layers)
+# importing a family registers its layers
+from . import activations, convolution, core, locally_connected, pooling, reshaping, separable  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer

@@ -19,3 +19,23 @@ def test_torch_slow_conv2d_backward_rejects_noncontiguous_weight():
         torch.autograd.grad(y.sum(), [x, w])
     y = torch.nn.functional.conv2d(x, w.permute(3, 2, 0, 1).contiguous())
     assert all(g is not None for g in torch.autograd.grad(y.sum(), [x, w]))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch is not installed")
+def test_torch_float32_conv2d_misreads_an_nhwc_view_with_one_channel():
+    """torch 2.13 CPU: float32 F.conv2d on the NCHW view of an NHWC tensor with C = 1 (strides (12, 1, 4, 1),
+    which is_contiguous() calls contiguous), a (2, 3) kernel and stride (1, 2) returns wrong values (stale memory,
+    up to 1e32); the same numbers as a plain NCHW copy are right. Found by SeparableConv2D (input (3, 3, 4, 1));
+    the torch adapter's conv, depthwise and separable mappings clone to contiguous_format."""
+    import numpy as np
+    import torch
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.uniform(-2, 2, (3, 3, 4, 1)), dtype=torch.float32).movedim(-1, 1)
+    w = torch.tensor(rng.uniform(-1, 1, (1, 1, 2, 3)), dtype=torch.float32)
+    assert x.is_contiguous()
+    right = torch.nn.functional.conv2d(x.clone(memory_format=torch.contiguous_format), w, stride=(1, 2))
+    exact = torch.nn.functional.conv2d(x.double().clone(memory_format=torch.contiguous_format), w.double(),
+                                       stride=(1, 2))
+    assert float((right.double() - exact).abs().max()) < 1e-5
+    wrong = torch.nn.functional.conv2d(x, w, stride=(1, 2))
+    assert float((wrong.double() - exact).abs().max()) > 1e-3

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,3 +23,68 @@ def test_conv1d_is_conv2d_of_height_one(backend, data):
     x, kernel, bias = rng.uniform(-2, 2, (b, t, c)), rng.uniform(-1, 1, (k, c, f)), rng.uniform(-1, 1, f)
     assert_equal("Conv1D == Conv2D(height 1)", backend, [(conv1, [kernel, bias])],
                  [(conv2, [kernel[None], bias])], x, rhs_x=x[:, None])
+
+
+@given(data=st.data())
+def test_depthwise_is_a_block_diagonal_conv2d(backend, data):
+    """DESIGN.md: DepthwiseConv2D equals the grouped Conv2D (groups = C), written as a Conv2D whose kernel
+    (kh, kw, C, C*M) is zero outside the groups: column c*M + m holds depthwise[:, :, c, m] in row c (TRAPS.md 7)."""
+    kh, kw = data.draw(st.integers(1, 3), label="kh"), data.draw(st.integers(1, 3), label="kw")
+    s = data.draw(st.integers(1, 2), label="stride")  # equal strides: TF refuses unequal ones (known divergence)
+    padding = data.draw(st.sampled_from(["valid", "same"]), label="padding")
+    c, m = data.draw(st.integers(1, 3), label="C"), data.draw(st.integers(1, 3), label="mult")
+    shape = (2, data.draw(st.integers(kh, 6), label="H"), data.draw(st.integers(kw, 6), label="W"), c)
+    geometry = {"kernel_size": (kh, kw), "strides": s, "padding": padding}
+    dw = {"class_name": "DepthwiseConv2D", "config": {**geometry, "depth_multiplier": m}}
+    conv = {"class_name": "Conv2D", "config": {**geometry, "filters": c * m}}
+    backend.skip_unless_supported(dw, conv)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"))
+    x, kernel, bias = rng.uniform(-2, 2, shape), rng.uniform(-1, 1, (kh, kw, c, m)), rng.uniform(-1, 1, c * m)
+    full = np.zeros((kh, kw, c, c * m))
+    for ci in range(c):
+        full[:, :, ci, ci * m:(ci + 1) * m] = kernel[:, :, ci, :]
+    assert_equal("DepthwiseConv2D == Conv2D(block-diagonal kernel)", backend, [(dw, [kernel, bias])],
+                 [(conv, [full, bias])], x)
+
+
+@given(data=st.data())
+def test_separable_is_depthwise_then_pointwise(backend, data):
+    """TRAPS.md 8: SeparableConv2D equals DepthwiseConv2D (strides, dilation, padding; no bias) followed by a
+    1x1 Conv2D that carries the bias."""
+    k = data.draw(st.integers(1, 3), label="k")
+    dilate = data.draw(st.booleans(), label="dilate")
+    s, d = (1, data.draw(st.integers(1, 2), label="d")) if dilate else (data.draw(st.integers(1, 2), label="s"), 1)
+    padding = data.draw(st.sampled_from(["valid", "same"]), label="padding")
+    c, m, f = (data.draw(st.integers(1, 3), label=n) for n in ("C", "mult", "filters"))
+    span = (k - 1) * d + 1
+    shape = (2, data.draw(st.integers(span, 6), label="H"), data.draw(st.integers(span, 6), label="W"), c)
+    geometry = {"kernel_size": k, "strides": s, "dilation_rate": d, "padding": padding}
+    sep = {"class_name": "SeparableConv2D", "config": {**geometry, "filters": f, "depth_multiplier": m}}
+    dw = {"class_name": "DepthwiseConv2D", "config": {**geometry, "depth_multiplier": m, "use_bias": False}}
+    point = {"class_name": "Conv2D", "config": {"filters": f, "kernel_size": 1}}
+    backend.skip_unless_supported(sep, dw, point)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"))
+    x, depthwise = rng.uniform(-2, 2, shape), rng.uniform(-1, 1, (k, k, c, m))
+    pointwise, bias = rng.uniform(-1, 1, (1, 1, c * m, f)), rng.uniform(-1, 1, f)
+    assert_equal("SeparableConv2D == DepthwiseConv2D -> Conv2D(1x1)", backend, [(sep, [depthwise, pointwise, bias])],
+                 [(dw, [depthwise]), (point, [pointwise, bias])], x)
+
+
+@pytest.mark.parametrize("rank", [1, 2])
+@given(data=st.data())
+def test_locally_connected_with_equal_kernels_is_conv(backend, rank, data):
+    """LocallyConnected (channels_last, 'valid') whose every position holds the same kernel, the Conv kernel
+    (*k, C, F) flattened in its (*k, C) patch order, and the same bias, equals Conv{rank}D."""
+    k = tuple(data.draw(st.integers(1, 3), label="k") for _ in range(rank))
+    s = tuple(data.draw(st.integers(1, 3), label="s") for _ in range(rank))
+    c, f = data.draw(st.integers(1, 3), label="C"), data.draw(st.integers(1, 3), label="filters")
+    sizes = tuple(data.draw(st.integers(ki, 6), label="size") for ki in k)
+    local = {"class_name": f"LocallyConnected{rank}D", "config": {"filters": f, "kernel_size": k, "strides": s}}
+    conv = {"class_name": f"Conv{rank}D", "config": {"filters": f, "kernel_size": k, "strides": s}}
+    backend.skip_unless_supported(local, conv)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="seed"))
+    x, kernel, bias = rng.uniform(-2, 2, (2, *sizes, c)), rng.uniform(-1, 1, k + (c, f)), rng.uniform(-1, 1, f)
+    out = tuple((n - ki) // si + 1 for n, ki, si in zip(sizes, k, s))
+    tiled = np.broadcast_to(kernel.reshape(1, -1, f), (int(np.prod(out)), kernel.size // f, f))
+    assert_equal(f"LocallyConnected{rank}D(equal kernels) == Conv{rank}D", backend,
+                 [(local, [tiled, np.broadcast_to(bias, out + (f,))])], [(conv, [kernel, bias])], x)
