@@ -17,6 +17,7 @@ class KerasAdapter(Adapter):
         # depthwise, separable, locally connected:
 
         # transposed convolution:
+        "Conv2DTranspose", "Conv3DTranspose",
 
         # pooling:
 

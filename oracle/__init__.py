@@ -10,6 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import activations, convolution, core  # noqa: F401  (importing a family registers its layers)
+from . import conv_transpose  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer
