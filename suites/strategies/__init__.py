@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 import oracle
 from oracle import activations
 
-from . import convolution, core
+from . import conv_transpose, convolution, core
 from .base import OMIT, Case, config, distinct_inputs  # noqa: F401  (re-exported)
 
-_FAMILIES = (core, convolution)
+_FAMILIES = (core, convolution, conv_transpose)
 
 CASES: dict[str, st.SearchStrategy[Case]] = {}
 # layer -> (rng, shape) -> input drawn in float64, for layers whose truth is ill-conditioned on plain uniform
