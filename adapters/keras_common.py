@@ -17,6 +17,7 @@ class KerasAdapter(Adapter):
         # depthwise, separable, locally connected:
         "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D", "LocallyConnected1D", "LocallyConnected2D",
         # transposed convolution:
+        "Conv2DTranspose", "Conv3DTranspose",
 
         # pooling:
         "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",

@@ -145,6 +145,45 @@ _LAYERS.update({"DepthwiseConv2D": _depthwise, "SeparableConv1D": _separable, "S
 
 # ---- transposed convolution ----
 
+def _deconv_length(n, k, s, d, padding, output_padding):
+    """Keras 2.2.x deconv_length, written here independently of the oracle."""
+    span = (k - 1) * d + 1
+    if output_padding is None:
+        return n * s + max(span - s, 0) if padding == "valid" else n * s
+    return (n - 1) * s + span - (2 * (span // 2) if padding == "same" else 0) + output_padding
+
+
+def _conv_transpose(torch, cfg, x, ws):
+    """F.conv_transpose with no padding gives the full length L = (n-1)*s + span; Keras keeps N elements of it
+    starting at (L - N) // 2 for 'same' (0 for 'valid'), zero-extended past L. torch's own `padding` crops
+    symmetrically and `output_padding` extends on the right, which disagrees for odd L - N (TRAPS.md 9), so the
+    crop/extension is one F.pad with negative (cropping) or positive widths, and the bias is added after it."""
+    F = torch.nn.functional
+    rank = len(cfg["kernel_size"])
+    channels_last = cfg["data_format"] == "channels_last"
+    if channels_last:
+        x = x.movedim(-1, 1)
+    # (*k, out, in) -> (in, out, *k); torch's conv_transpose does not flip the kernel either
+    kernel = ws[0].permute(rank + 1, rank, *range(rank)).contiguous()
+    deconv = (None, F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d)[rank]
+    full = deconv(x, kernel, None, stride=cfg["strides"], dilation=cfg["dilation_rate"])
+    widths = []
+    ops = cfg["output_padding"] or (None,) * rank
+    for n, length, k, s, d, p in zip(x.shape[2:], full.shape[2:], cfg["kernel_size"], cfg["strides"],
+                                     cfg["dilation_rate"], ops):
+        size = _deconv_length(n, k, s, d, cfg["padding"], p)
+        lo = max(length - size, 0) // 2 if cfg["padding"] == "same" else 0
+        widths.append((-lo, size - length + lo))
+    y = F.pad(full, [w for pair in reversed(widths) for w in pair])  # F.pad lists the last axis first
+    if cfg["use_bias"]:
+        y = y + ws[1].reshape(-1, *([1] * rank))
+    if channels_last:
+        y = y.movedim(1, -1)
+    return _activation(torch, cfg["activation"], y)
+
+
+_LAYERS.update({"Conv2DTranspose": _conv_transpose, "Conv3DTranspose": _conv_transpose})
+
 
 # ---- pooling ----
 

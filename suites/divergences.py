@@ -15,6 +15,27 @@ from pathlib import Path
 DIRECTORY = Path(__file__).resolve().parent.parent / "adapters" / "known_divergences"
 
 
+def _spans(cfg: dict) -> list[int]:
+    """The dilated kernel extent (k-1)*d + 1 per axis."""
+    dilation = cfg.get("dilation_rate") or (1,) * len(cfg["kernel_size"])
+    return [(k - 1) * d + 1 for k, d in zip(cfg["kernel_size"], dilation)]
+
+
+# Conditions across parameters that per-key value lists cannot express; an entry names one with `condition`.
+CONDITIONS = {
+    "unequal_strides": lambda cfg: len(set(cfg["strides"])) > 1,
+    "unequal_dilation": lambda cfg: len(set(cfg["dilation_rate"])) > 1,
+    "dilated": lambda cfg: any(d > 1 for d in cfg["dilation_rate"]),
+    # a stride longer than the window: 'same' padding's total max(..., 0) clamps a negative value
+    "stride_exceeds_kernel_extent": lambda cfg: any(s > e for s, e in zip(cfg["strides"], _spans(cfg))),
+    "stride_exceeds_pool": lambda cfg: any(s > p for s, p in zip(cfg["strides"] or cfg["pool_size"],
+                                                                    cfg["pool_size"])),
+    # an axis whose dilated kernel extent is even while its output_padding is 0
+    "even_span_without_output_padding": lambda cfg: cfg["output_padding"] is not None and any(
+        e % 2 == 0 and op == 0 for e, op in zip(_spans(cfg), cfg["output_padding"])),
+}
+
+
 @dataclass(frozen=True)
 class Divergence:
     id: str
@@ -28,6 +49,7 @@ class Divergence:
     outcome: str = "mismatch"                     # "mismatch" (beyond the bound), "error" (it raises) or
     #                                               "accepts" (an invalid config runs instead of being rejected)
     witness: dict = field(default_factory=dict)   # {"config": ..., "input_shape": [...], "seed": n, "check": ...}
+    condition: str | None = None                  # a name in CONDITIONS, for what value lists cannot say
 
     def matches(self, layer: str, config: dict, device: str, dtype: str, check: str, outcome: str) -> bool:
         """Whether a failure of this kind on this case is explained by the entry."""
@@ -39,7 +61,7 @@ class Divergence:
             have = config.get(key)
             if (list(have) if isinstance(have, tuple) else have) not in want:
                 return False
-        return True
+        return self.condition is None or CONDITIONS[self.condition](config)
 
 
 @functools.cache
@@ -49,6 +71,9 @@ def load(adapter: str) -> tuple[Divergence, ...]:
     if not path.exists():
         return ()
     entries = tomllib.loads(path.read_text())["divergence"]
+    unknown = sorted({e["condition"] for e in entries if e.get("condition") not in (None, *CONDITIONS)})
+    if unknown:
+        raise ValueError(f"{path}: condition={unknown[0]!r} is not allowed: expected one of {', '.join(CONDITIONS)}")
     return tuple(Divergence(adapter=adapter, **{k: tuple(v) if k in ("layers", "checks", "devices", "dtypes")
                                                  else v for k, v in e.items()}) for e in entries)
 

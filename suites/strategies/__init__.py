@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 import oracle
 from oracle import activations
 
-from . import convolution, core, locally_connected, pooling, reshaping, separable
+from . import conv_transpose, convolution, core, locally_connected, pooling, reshaping, separable
 from .base import OMIT, Case, config, distinct_inputs  # noqa: F401  (re-exported)
 
-_FAMILIES = (core, convolution, separable, locally_connected, pooling, reshaping)
+_FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping)
 
 CASES: dict[str, st.SearchStrategy[Case]] = {}
 # layer -> (rng, shape) -> input drawn in float64, for layers whose truth is ill-conditioned on plain uniform
