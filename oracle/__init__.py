@@ -10,7 +10,8 @@ from typing import Any, Mapping
 import numpy as np
 
 # importing a family registers its layers
-from . import activations, conv_transpose, convolution, core, locally_connected, pooling, reshaping, separable  # noqa: F401,E501
+from . import activations, conv_transpose, convolution, core, locally_connected  # noqa: F401
+from . import pooling, reshaping, separable  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer

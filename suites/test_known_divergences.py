@@ -57,3 +57,18 @@ def test_keras3_hard_sigmoid_is_relu6_form():
     np.testing.assert_array_equal(got, np.clip(x + 3.0, 0.0, 6.0) / 6.0)
     keras2 = oracle.forward({"class_name": "Activation", "config": {"activation": "hard_sigmoid"}}, [], x)
     assert keras2[0, 4] == 0.7 and got[0, 4] != 0.7
+
+
+def test_named_conditions():
+    """The cross-parameter conditions entries use, on canonical configs written out by hand."""
+    from .divergences import CONDITIONS
+    conv = {"kernel_size": (2, 3), "strides": (3, 3), "dilation_rate": (1, 1)}
+    assert CONDITIONS["stride_exceeds_kernel_extent"](conv)  # 3 > extent 2 on the first axis
+    assert not CONDITIONS["stride_exceeds_kernel_extent"]({**conv, "dilation_rate": (2, 1)})  # extents 3, 3
+    assert CONDITIONS["unequal_strides"]({"strides": (1, 2)}) and not CONDITIONS["unequal_strides"]({"strides": (2, 2)})
+    assert CONDITIONS["stride_exceeds_pool"]({"pool_size": (2,), "strides": (3,)})
+    assert not CONDITIONS["stride_exceeds_pool"]({"pool_size": (2,), "strides": None})  # None means pool_size
+    tr = {"kernel_size": (2, 3), "dilation_rate": (1, 1), "output_padding": (0, 0)}
+    assert CONDITIONS["even_span_without_output_padding"](tr)
+    assert not CONDITIONS["even_span_without_output_padding"]({**tr, "output_padding": (1, 0)})
+    assert not CONDITIONS["even_span_without_output_padding"]({**tr, "output_padding": None})
