@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from . import activations
-from .convolution import _windows, conv
+from .convolution import _windows, check_strides_dilation, conv, split_shape
 from .core import WEIGHT_PARAMS
 from .params import REQUIRED, boolean, choice, int_tuple, invalid, positive_int
 from .registry import Layer, register
@@ -147,10 +147,6 @@ def _params(cfg):
     return {k: cfg[k] for k in ("strides", "padding", "output_padding", "dilation_rate", "data_format")}
 
 
-def _split(shape, cfg):
-    """(spatial sizes, channels) of an input shape in the layer's data_format."""
-    shape = tuple(shape)
-    return (shape[2:], shape[1]) if cfg["data_format"] == "channels_first" else (shape[1:-1], shape[-1])
 
 
 def _make(rank: int):
@@ -163,9 +159,7 @@ def _make(rank: int):
             # from get_config. Accepting only 1 keeps configs that spell out the default working.
             raise invalid(layer, "dilation_rate", cfg["dilation_rate"], "Conv3DTranspose has no dilation "
                           "(not in its documented signature; Keras 2.2.x ignores it): only 1 is accepted")
-        if any(s > 1 for s in cfg["strides"]) and any(d > 1 for d in cfg["dilation_rate"]):
-            raise ValueError(f"{layer}: strides={cfg['strides']} with dilation_rate={cfg['dilation_rate']} is not "
-                             "allowed: one of them must be 1")
+        check_strides_dilation(layer, cfg)
         if cfg["output_padding"] is not None and any(p >= s for p, s in zip(cfg["output_padding"], cfg["strides"])):
             raise invalid(layer, "output_padding", cfg["output_padding"],
                           f"each entry must be less than the stride along its axis, strides={cfg['strides']}")
@@ -174,7 +168,7 @@ def _make(rank: int):
         if len(shape) != rank + 2:
             raise ValueError(f"{name}: input_shape={tuple(shape)} is not allowed: expected rank {rank + 2} "
                              f"({cfg['data_format']})")
-        sizes, channels = _split(shape, cfg)
+        sizes, channels = split_shape(shape, cfg)
         if channels is not None and channels < 1 or any(n is not None and n < 1 for n in sizes):
             raise ValueError(f"{name}: input_shape={tuple(shape)} is not allowed: sizes must be >= 1")
         ops = cfg["output_padding"] or (None,) * rank
@@ -192,12 +186,12 @@ def _make(rank: int):
             (shape[0],) + out + (cfg["filters"],))
 
     def weight_shapes(cfg, shape):
-        _, channels = _split(shape, cfg)  # the kernel is (*k, filters, in) (TRAPS.md 9)
+        _, channels = split_shape(shape, cfg)  # the kernel is (*k, filters, in) (TRAPS.md 9)
         return [tuple(cfg["kernel_size"]) + (cfg["filters"], channels)] + (
             [(cfg["filters"],)] if cfg["use_bias"] else [])
 
     def reductions(cfg, shape):
-        sizes, channels = _split(shape, cfg)
+        sizes, channels = split_shape(shape, cfg)
         out = output_shape(cfg, shape)
         # along an axis at most ceil(k/s) taps land on one output element (all k when s = 1, dilated or not)
         hits = math.prod(-(-k // s) for k, s in zip(cfg["kernel_size"], cfg["strides"]))

@@ -105,10 +105,31 @@ def _vjp(cfg, weights, x, g):
     return conv_vjp(x, weights[0], bias, activations.vjp(cfg["activation"], y, g), **_geometry(cfg))
 
 
-def _split(shape, cfg):
+def split_shape(shape, cfg) -> tuple[tuple, int | None]:
     """(spatial sizes, channels) of an input shape in the layer's data_format."""
     shape = tuple(shape)
     return (shape[2:], shape[1]) if cfg["data_format"] == "channels_first" else (shape[1:-1], shape[-1])
+
+
+def check_strides_dilation(layer: str, cfg) -> None:
+    """Keras rejects strides > 1 together with dilation_rate > 1 (TRAPS.md 5)."""
+    if any(s > 1 for s in cfg["strides"]) and any(d > 1 for d in cfg["dilation_rate"]):
+        raise ValueError(f"{layer}: strides={cfg['strides']} with dilation_rate={cfg['dilation_rate']} is not "
+                         "allowed: one of them must be 1")
+
+
+def spatial_output(name: str, cfg, shape) -> tuple:
+    """Output sizes of a sliding-window layer along each spatial axis (None stays None); rejects a 'valid'
+    window that does not fit, naming the kernel, the dilation and the input."""
+    out = []
+    sizes, _ = split_shape(shape, cfg)
+    for axis, (n, k, s, d) in enumerate(zip(sizes, cfg["kernel_size"], cfg["strides"], cfg["dilation_rate"])):
+        if n is not None and cfg["padding"] == "valid" and (k - 1) * d + 1 > n:
+            raise ValueError(f"{name}: kernel_size={cfg['kernel_size']} with dilation_rate={cfg['dilation_rate']} "
+                             f"spans {(k - 1) * d + 1} but input_shape={tuple(shape)} has {n} along spatial "
+                             f"axis {axis}: not allowed with padding='valid'")
+        out.append(None if n is None else output_length(n, k, s, d, cfg["padding"]))
+    return tuple(out)
 
 
 def _make(rank: int):
@@ -117,35 +138,26 @@ def _make(rank: int):
     def check(layer, cfg):
         if cfg["padding"] == "causal" and rank != 1:
             raise invalid(layer, "padding", "causal", "'causal' padding is only allowed for Conv1D")
-        if any(s > 1 for s in cfg["strides"]) and any(d > 1 for d in cfg["dilation_rate"]):
-            raise ValueError(f"{layer}: strides={cfg['strides']} with dilation_rate={cfg['dilation_rate']} is not "
-                             "allowed: one of them must be 1")
+        check_strides_dilation(layer, cfg)
 
     def output_shape(cfg, shape):
         if len(shape) != rank + 2:
             raise ValueError(f"{name}: input_shape={tuple(shape)} is not allowed: expected rank {rank + 2} "
                              f"({cfg['data_format']})")
-        sizes, channels = _split(shape, cfg)
+        sizes, channels = split_shape(shape, cfg)
         if channels is not None and channels < 1 or any(n is not None and n < 1 for n in sizes):
             raise ValueError(f"{name}: input_shape={tuple(shape)} is not allowed: sizes must be >= 1")
-        out = []
-        for axis, (n, k, s, d) in enumerate(zip(sizes, cfg["kernel_size"], cfg["strides"], cfg["dilation_rate"])):
-            if n is not None and cfg["padding"] == "valid" and (k - 1) * d + 1 > n:
-                raise ValueError(f"{name}: kernel_size={cfg['kernel_size']} with dilation_rate={cfg['dilation_rate']} "
-                                 f"spans {(k - 1) * d + 1} but input_shape={tuple(shape)} has {n} along spatial "
-                                 f"axis {axis}: not allowed with padding='valid'")
-            out.append(None if n is None else output_length(n, k, s, d, cfg["padding"]))
-        out = tuple(out)
+        out = spatial_output(name, cfg, shape)
         return (shape[0], cfg["filters"]) + out if cfg["data_format"] == "channels_first" else (
             (shape[0],) + out + (cfg["filters"],))
 
     def weight_shapes(cfg, shape):
-        _, channels = _split(shape, cfg)
+        _, channels = split_shape(shape, cfg)
         return [tuple(cfg["kernel_size"]) + (channels, cfg["filters"])] + (
             [(cfg["filters"],)] if cfg["use_bias"] else [])
 
     def reductions(cfg, shape):
-        (sizes, channels), taps = _split(shape, cfg), math.prod(cfg["kernel_size"])
+        (sizes, channels), taps = split_shape(shape, cfg), math.prod(cfg["kernel_size"])
         out = output_shape(cfg, shape)
         positions = shape[0] * math.prod(out[2:] if cfg["data_format"] == "channels_first" else out[1:-1])
         # an input element feeds at most taps * filters products (fewer at the borders)

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from . import activations
-from .convolution import _windows, output_length
+from .convolution import _windows, output_length, split_shape
 from .core import WEIGHT_PARAMS
 from .params import REQUIRED, boolean, choice, int_tuple, invalid, positive_int
 from .registry import Layer, register
@@ -67,9 +67,6 @@ def local_vjp(x, kernel, bias, g, *, kernel_size, strides, data_format):
     return (np.moveaxis(gx, -1, 1) if first else gx), grads
 
 
-def _split(shape, cfg):
-    shape = tuple(shape)
-    return (shape[2:], shape[1]) if cfg["data_format"] == "channels_first" else (shape[1:-1], shape[-1])
 
 
 def _args(cfg):
@@ -97,7 +94,7 @@ def _make(rank: int):
         if len(shape) != rank + 2:
             raise ValueError(f"{name}: input_shape={tuple(shape)} is not allowed: expected rank {rank + 2} "
                              f"({cfg['data_format']})")
-        sizes, channels = _split(shape, cfg)
+        sizes, channels = split_shape(shape, cfg)
         # the kernel has one block per output position, so every spatial size and the channels must be known
         if channels is None or channels < 1 or any(n is None or n < 1 for n in sizes):
             raise ValueError(f"{name}: input_shape={tuple(shape)} is not allowed: spatial sizes and channels must "
@@ -115,7 +112,7 @@ def _make(rank: int):
         return o[2:] if cfg["data_format"] == "channels_first" else o[1:-1]
 
     def weight_shapes(cfg, shape):
-        out, channels = out_sizes(cfg, shape), _split(shape, cfg)[1]
+        out, channels = out_sizes(cfg, shape), split_shape(shape, cfg)[1]
         return [(math.prod(out), math.prod(cfg["kernel_size"]) * channels, cfg["filters"])] + (
             [out + (cfg["filters"],)] if cfg["use_bias"] else [])
 
@@ -128,7 +125,7 @@ def _make(rank: int):
         return local_vjp(x, w[0], bias, gy, **_args(cfg))
 
     def reductions(cfg, shape):
-        taps, channels = math.prod(cfg["kernel_size"]), _split(shape, cfg)[1]
+        taps, channels = math.prod(cfg["kernel_size"]), split_shape(shape, cfg)[1]
         # weights are per position, so their gradients sum over the batch only
         return {"output": taps * channels + cfg["use_bias"], "input": taps * cfg["filters"],
                 "weight0": shape[0], "weight1": shape[0]}

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from . import activations
-from .convolution import _padded, _windows, output_length
+from .convolution import _padded, _windows, check_strides_dilation, spatial_output, split_shape
 from .params import REQUIRED, boolean, choice, int_tuple, positive_int, serialized_object
 from .registry import Layer, register
 
@@ -98,16 +98,9 @@ def _separable_vjp(cfg, weights, x, g):
     return _from_last(gx, cfg["data_format"]), [gk, grad_p] + ([gy.sum(axis=tuple(outer))] if bias is not None else [])
 
 
-def _split(shape, cfg):
-    """(spatial sizes, channels) of an input shape in the layer's data_format."""
-    shape = tuple(shape)
-    return (shape[2:], shape[1]) if cfg["data_format"] == "channels_first" else (shape[1:-1], shape[-1])
 
 
-def _check(layer, cfg):
-    if any(s > 1 for s in cfg["strides"]) and any(d > 1 for d in cfg["dilation_rate"]):
-        raise ValueError(f"{layer}: strides={cfg['strides']} with dilation_rate={cfg['dilation_rate']} is not "
-                         "allowed: one of them must be 1")
+_check = check_strides_dilation
 
 
 def _output_shape(name, rank, out_channels):
@@ -116,17 +109,11 @@ def _output_shape(name, rank, out_channels):
         if len(shape) != rank + 2:
             raise ValueError(f"{name}: input_shape={tuple(shape)} is not allowed: expected rank {rank + 2} "
                              f"({cfg['data_format']})")
-        sizes, channels = _split(shape, cfg)
+        sizes, channels = split_shape(shape, cfg)
         if channels is None or channels < 1 or any(n is not None and n < 1 for n in sizes):
             # the weight shapes depend on the channels, so they must be known (Keras raises the same)
             raise ValueError(f"{name}: input_shape={tuple(shape)} is not allowed: channels must be known, sizes >= 1")
-        out = []
-        for axis, (n, k, s, d) in enumerate(zip(sizes, cfg["kernel_size"], cfg["strides"], cfg["dilation_rate"])):
-            if n is not None and cfg["padding"] == "valid" and (k - 1) * d + 1 > n:
-                raise ValueError(f"{name}: kernel_size={cfg['kernel_size']} with dilation_rate={cfg['dilation_rate']} "
-                                 f"spans {(k - 1) * d + 1} but input_shape={tuple(shape)} has {n} along spatial "
-                                 f"axis {axis}: not allowed with padding='valid'")
-            out.append(None if n is None else output_length(n, k, s, d, cfg["padding"]))
+        out = spatial_output(name, cfg, shape)
         c = out_channels(cfg, channels)
         return (shape[0], c) + tuple(out) if cfg["data_format"] == "channels_first" else (
             (shape[0],) + tuple(out) + (c,))
@@ -176,8 +163,8 @@ register(Layer(
     forward=lambda cfg, w, x: activations.apply(cfg["activation"], depthwise(
         x, w[0], w[1] if cfg["use_bias"] else None, **_geometry(cfg), data_format=cfg["data_format"])),
     vjp=_depthwise_vjp, output_shape=_dw_shape,
-    weight_shapes=lambda cfg, shape: [tuple(cfg["kernel_size"]) + (_split(shape, cfg)[1], cfg["depth_multiplier"])]
-    + ([(_split(shape, cfg)[1] * cfg["depth_multiplier"],)] if cfg["use_bias"] else []),
+    weight_shapes=lambda cfg, shape: [tuple(cfg["kernel_size"]) + (split_shape(shape, cfg)[1], cfg["depth_multiplier"])]
+    + ([(split_shape(shape, cfg)[1] * cfg["depth_multiplier"],)] if cfg["use_bias"] else []),
     split_activation=_split_activation, reductions=_dw_reductions,
 ))
 
@@ -191,13 +178,13 @@ def _make_separable(rank: int):
             x, w[0], w[1], w[2] if cfg["use_bias"] else None, **_geometry(cfg), data_format=cfg["data_format"]))
 
     def weight_shapes(cfg, shape):
-        channels, mult = _split(shape, cfg)[1], cfg["depth_multiplier"]
+        channels, mult = split_shape(shape, cfg)[1], cfg["depth_multiplier"]
         return [tuple(cfg["kernel_size"]) + (channels, mult), (1,) * rank + (channels * mult, cfg["filters"])] + (
             [(cfg["filters"],)] if cfg["use_bias"] else [])
 
     def reductions(cfg, shape):
         taps, mult = math.prod(cfg["kernel_size"]), cfg["depth_multiplier"]
-        channels, positions = _split(shape, cfg)[1], _positions(output_shape, cfg, shape)
+        channels, positions = split_shape(shape, cfg)[1], _positions(output_shape, cfg, shape)
         # Two nested sums: taps in the depthwise step, then C*M in the pointwise step; a product of the two
         # steps' roundings (1 + gamma_a)(1 + gamma_b) <= 1 + gamma_(a+b), so the lengths add.
         return {"output": taps + channels * mult + cfg["use_bias"], "input": cfg["filters"] + taps * mult,
