@@ -61,3 +61,19 @@ def distinct_inputs(rng: np.random.Generator, shape: tuple) -> np.ndarray:
     window leads the second largest by far more than float32 rounding: max pooling's gradient is well-defined."""
     n = int(np.prod(shape))
     return (-2.0 + 4.0 * (rng.permutation(n) + 0.5) / max(n, 1)).reshape(shape)
+
+
+def window_sizes(draw, kernel, dilation, rank: int, padding, max_size: int) -> list[int]:
+    """Spatial input sizes for a sliding window: with 'valid' (or padding omitted) at least the dilated kernel
+    span, so the window fits (the lower end is kernel == input); up to max_size, or span + 2 for wide kernels."""
+    sizes = []
+    for k, d in zip(expand(kernel, rank, 1), expand(dilation, rank, 1)):
+        span = (k - 1) * d + 1
+        lo = span if padding in ("valid", OMIT) else 1
+        sizes.append(draw(st.integers(lo, max(lo, max_size, span + 2))))
+    return sizes
+
+
+def layout(batch: int, channels: int, sizes, data_format) -> tuple:
+    """The input shape in the layer's data_format (None and OMIT mean channels_last)."""
+    return (batch, channels, *sizes) if data_format == "channels_first" else (batch, *sizes, channels)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import ACTIVATION, OMIT, Case, config, expand, int_or_tuple, maybe, seed
+from .base import ACTIVATION, OMIT, Case, config, expand, int_or_tuple, layout, maybe, seed
 
 RANKS = {"Conv2DTranspose": 2, "Conv3DTranspose": 3}
 
@@ -45,7 +45,7 @@ def transpose_case(draw, rank: int) -> Case:
         lo = 2 if padding == "same" and ((k - 1) * d + 1) % 2 == 0 and p == 0 else 1
         sizes.append(draw(st.integers(lo, 4 if rank == 2 else 3)))
     batch, channels = draw(st.integers(1, 3 if rank == 2 else 2)), draw(st.integers(1, 4))
-    shape = (batch, channels, *sizes) if data_format == "channels_first" else (batch, *sizes, channels)
+    shape = layout(batch, channels, sizes, data_format)
     return Case(config(f"Conv{rank}DTranspose", params), shape, seed(draw))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import ACTIVATION, OMIT, Case, config, expand, int_or_tuple, maybe, seed
+from .base import ACTIVATION, OMIT, Case, config, int_or_tuple, layout, maybe, seed, window_sizes
 
 
 @st.composite
@@ -20,13 +20,9 @@ def conv_case(draw, rank: int) -> Case:
               "data_format": data_format, "dilation_rate": dilation,
               "activation": maybe(draw, ACTIVATION), "use_bias": maybe(draw, st.booleans())}
     max_size = 7 if rank < 3 else 5
-    sizes = []
-    for k, d in zip(expand(kernel, rank, 1), expand(dilation, rank, 1)):
-        span = (k - 1) * d + 1
-        lo = span if padding in ("valid", OMIT) else 1  # 'valid' needs the window to fit; lo == span is k == input
-        sizes.append(draw(st.integers(lo, max(lo, max_size, span + 2))))
+    sizes = window_sizes(draw, kernel, dilation, rank, padding, max_size)
     batch, channels = draw(st.integers(1, 3)), draw(st.integers(1, 4))
-    shape = (batch, channels, *sizes) if data_format == "channels_first" else (batch, *sizes, channels)
+    shape = layout(batch, channels, sizes, data_format)
     return Case(config(f"Conv{rank}D", params), shape, seed(draw))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import ACTIVATION, OMIT, Case, config, expand, int_or_tuple, maybe, seed
+from .base import ACTIVATION, OMIT, Case, config, expand, int_or_tuple, layout, maybe, seed
 
 RANKS = {"LocallyConnected1D": 1, "LocallyConnected2D": 2}
 
@@ -23,7 +23,7 @@ def local_case(draw, layer: str) -> Case:
     max_size = 7 if rank == 1 else 5
     sizes = [draw(st.integers(k, max(k, max_size))) for k in expand(kernel, rank, 1)]
     batch, channels = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    shape = (batch, channels, *sizes) if data_format == "channels_first" else (batch, *sizes, channels)
+    shape = layout(batch, channels, sizes, data_format)
     return Case(config(layer, params), shape, seed(draw))
 
 

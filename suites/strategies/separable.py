@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import ACTIVATION, OMIT, Case, config, expand, int_or_tuple, maybe, seed
+from .base import ACTIVATION, OMIT, Case, config, int_or_tuple, layout, maybe, seed, window_sizes
 
 RANKS = {"DepthwiseConv2D": 2, "SeparableConv1D": 1, "SeparableConv2D": 2}
 
@@ -24,13 +24,9 @@ def separable_case(draw, layer: str) -> Case:
     if layer != "DepthwiseConv2D":
         params = {"filters": draw(st.integers(1, 4)), **params}
     max_size = 7 if rank == 1 else 5
-    sizes = []
-    for k, d in zip(expand(kernel, rank, 1), expand(dilation, rank, 1)):
-        span = (k - 1) * d + 1
-        lo = span if padding in ("valid", OMIT) else 1  # 'valid' needs the window to fit; lo == span is k == input
-        sizes.append(draw(st.integers(lo, max(lo, max_size, span + 2))))
+    sizes = window_sizes(draw, kernel, dilation, rank, padding, max_size)
     batch, channels = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    shape = (batch, channels, *sizes) if data_format == "channels_first" else (batch, *sizes, channels)
+    shape = layout(batch, channels, sizes, data_format)
     return Case(config(layer, params), shape, seed(draw))
 
 
