@@ -49,7 +49,7 @@ def targets(config) -> list[tuple[str, str, str, str]]:
     """Every (layer, adapter, device, dtype) the options select."""
     import adapters
     import oracle
-    layers = _chosen(config, "--layer", sorted(oracle.LAYERS))
+    layers = _chosen(config, "--layer", oracle.ROWS)
     names = _chosen(config, "--backend", adapters.names())
     out = []
     for name in names:

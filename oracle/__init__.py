@@ -1,7 +1,10 @@
 """The float64 NumPy oracle: the documented Keras layers, exactly. No framework imports here.
 
-Public API (DESIGN.md): normalize, forward, output_shape, weight_shapes, vjp, LAYERS.
-Configs are Keras serialization dicts {"class_name": ..., "config": {...}}.
+Public API (DESIGN.md): normalize, forward, output_shape, weight_shapes, vjp, LAYERS; and for report rows
+ROWS (every layer name the suite knows: the Keras 2 classes, then the Keras 1 names of seed 000 as
+"keras1.<Name>"), row_name and row_target.
+Configs are Keras serialization dicts {"class_name": ..., "config": {...}}. Keras 1 configs (oracle/keras1.py)
+are accepted everywhere and translated to Keras 2 by `normalize`.
 """
 from __future__ import annotations
 
@@ -11,18 +14,34 @@ import numpy as np
 
 # importing a family registers its layers
 from . import activations, conv_transpose, convolution, core, locally_connected  # noqa: F401
-from . import pooling, reshaping, separable  # noqa: F401
+from . import keras1, pooling, reshaping, separable  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer
 
-__all__ = ["LAYERS", "normalize", "forward", "output_shape", "weight_shapes", "vjp", "vjp_reference", "layer_of"]
+__all__ = ["LAYERS", "ROWS", "normalize", "forward", "output_shape", "weight_shapes", "vjp", "vjp_reference",
+           "layer_of", "row_name", "row_target"]
+
+# Report rows: the Keras 2 classes, then the Keras 1 signatures of seed 000 (keras1.Convolution2D ...).
+ROWS: tuple[str, ...] = tuple(sorted(LAYERS)) + tuple(sorted(keras1.ROWS))
+
+
+def row_name(config: Mapping[str, Any]) -> str:
+    """The report row of a raw config: its class, or keras1.<class> when it is written in the Keras 1 API."""
+    return keras1.LAYERS[config["class_name"]].row if keras1.is_keras1(config) else config["class_name"]
+
+
+def row_target(row: str) -> str:
+    """The Keras 2 class a report row runs as (itself, or what a Keras 1 name translates to)."""
+    return keras1.ROWS[row].target if row in keras1.ROWS else row
 
 
 def layer_of(config: Mapping[str, Any]) -> Layer:
     """The registration of a config's class, or a ValueError naming the unknown class."""
     if not isinstance(config, Mapping) or "class_name" not in config:
         raise ValueError(f"config={config!r} is not allowed: expected {{'class_name': ..., 'config': {{...}}}}")
+    if keras1.is_keras1(config):
+        config = keras1.translate(config)
     name = config["class_name"]
     if name not in LAYERS:
         raise ValueError(f"class_name={name!r} is not allowed: the oracle implements {', '.join(sorted(LAYERS))}")
@@ -33,7 +52,9 @@ def normalize(config: Mapping[str, Any], input_shape: tuple | None = None) -> di
     """The canonical config: defaults filled in, ints expanded to tuples, invalid values rejected.
 
     With `input_shape` (or a `batch_input_shape` in the config) the input is validated too, e.g. a kernel larger
-    than a 'valid' input."""
+    than a 'valid' input. A Keras 1 config is translated to its Keras 2 equivalent first (oracle/keras1.py)."""
+    if isinstance(config, Mapping) and keras1.is_keras1(config):
+        config = keras1.translate(config)
     layer = layer_of(config)
     raw = config.get("config", {})
     if not isinstance(raw, Mapping):

@@ -104,14 +104,15 @@ def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Ou
         ok, comparisons, reference = CHECKS[check](case, adapter, device, dtype)
     except Exception as exc:  # the backend raised: an error outcome, unless a known divergence explains it
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-        known = divergences.match(adapter.name, case.layer, config["config"], device, dtype, check, "error")
+        known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype, check, "error")
         if known:
             return Outcome("known-divergence", message, reason=known.reason, divergence_id=known.id)
         return Outcome("error", f"{where}: backend raised {message}", reason=message)
     w = worst(comparisons)
     status, message, known = "pass", "", None
     if not ok:
-        known = divergences.match(adapter.name, case.layer, config["config"], device, dtype, check, "mismatch")
+        known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype, check,
+                                  "mismatch")
         status = "known-divergence" if known else "fail"
         message = f"{where}: {w.describe()}"
     return Outcome(status, message, metrics=w.metrics(), reason=known.reason if known else None,

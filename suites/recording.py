@@ -20,7 +20,10 @@ SCHEMA = 1
 
 
 def family(layer: str) -> str | None:
-    """The oracle family of a layer (the report groups its rows by it); None for a name the oracle lacks."""
+    """The oracle family of a row (the report groups its rows by it): 'keras1' for the Keras 1 names of seed 000;
+    None for a name the oracle lacks."""
+    if layer in oracle.keras1.ROWS:
+        return "keras1"
     registered = oracle.LAYERS.get(layer)
     return registered.family if registered else None
 
@@ -35,7 +38,9 @@ class Recorder:
         self.last_failure: dict | None = None
 
     def _record(self, case: Case | None, status: str, **fields) -> dict:
-        return {**self.base, "config": case.config if case else None,
+        # A Keras 1 row also records the Keras 2 config it ran as (the report shows both).
+        canonical = oracle.normalize(case.config) if case and self.base["family"] == "keras1" else None
+        return {**self.base, "config": case.config if case else None, "canonical": canonical,
                 "input_shape": list(case.input_shape) if case else None, "seed": case.seed if case else None,
                 "status": status, "reason": None, "metrics": None, "reference": None, "replay": None,
                 "divergence_id": None, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields}

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 import oracle
 from oracle import activations
 
-from . import conv_transpose, convolution, core, locally_connected, pooling, reshaping, separable
+from . import conv_transpose, convolution, core, keras1, locally_connected, pooling, reshaping, separable
 from .base import OMIT, Case, config, distinct_inputs  # noqa: F401  (re-exported)
 
-_FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping)
+_FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping, keras1)
 
 CASES: dict[str, st.SearchStrategy[Case]] = {}
 # layer -> (rng, shape) -> input drawn in float64, for layers whose truth is ill-conditioned on plain uniform
@@ -35,7 +35,7 @@ conv_case = convolution.conv_case  # used by the oracle self-tests
 
 
 def cases(layer: str) -> st.SearchStrategy[Case]:
-    """Valid cases of one layer; every layer of the oracle has a strategy (checked by a test)."""
+    """Valid cases of one report row (a class, or keras1.<Name>); every row has a strategy (checked by a test)."""
     return CASES[layer]
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import strategies as st
 
+import oracle
 from oracle import activations
 
 OMIT = object()  # "leave this key out of the config"
@@ -20,7 +21,8 @@ class Case:
 
     @property
     def layer(self) -> str:
-        return self.config["class_name"]
+        """The report row: the class name, or keras1.<Name> for a config in the Keras 1 API."""
+        return oracle.row_name(self.config)
 
     def to_json(self) -> str:
         return json.dumps({"config": self.config, "input_shape": list(self.input_shape), "seed": self.seed})
