@@ -61,12 +61,14 @@ class KerasAdapter(Adapter):
             layer.set_weights(weights)
         return layer
 
+    ORACLE_ONLY = frozenset({"half_pixel_centers"})
+
     def _translate(self, config: dict) -> dict:
         """Canonical config -> keyword arguments of the real layer (lists where Keras serializes tuples)."""
         # half_pixel_centers is an oracle-only key (UpSampling2D, TRAPS.md 18): Keras has no such argument and
         # always runs its own half-pixel bilinear, so the Keras 2.2.x convention is a known divergence.
         return {k: list(v) if isinstance(v, tuple) else v for k, v in config["config"].items()
-                if k != "half_pixel_centers"}
+                if k not in self.ORACLE_ONLY}
 
     def _variables(self, layer) -> list:
         """The layer's variables in get_weights() order, as things GradientTape can differentiate."""
@@ -102,3 +104,74 @@ class KerasAdapter(Adapter):
         except Exception as exc:  # any exception is the backend rejecting the config; the test inspects it
             return exc
         return None
+
+    # ---- the common layer API of seed 003: get_config / from_config, serialize / deserialize, get_weights /
+    # set_weights, compute_output_shape ----
+
+    # Keys a backend's get_config() writes that the documented Keras 2.2.x signature lacks, with the value that
+    # means the documented behaviour. Any other value is kept, so oracle.normalize rejects it by name.
+    BACKEND_ONLY = {"groups": 1, "keepdims": False, "quantization_config": None, "lora_rank": None,
+                    "lora_alpha": None}
+    # Per class: keys kept by a base class but unused by the layer (tf-keras SeparableConv inherits Conv's kernel_*
+    # arguments and ignores them: its kernels are depthwise_* and pointwise_*), or added with a neutral value.
+    UNUSED = {"SeparableConv1D": ("kernel_initializer", "kernel_regularizer", "kernel_constraint"),
+              "SeparableConv2D": ("kernel_initializer", "kernel_regularizer", "kernel_constraint")}
+    CLASS_ONLY = {("ZeroPadding1D", "data_format"): "channels_last"}
+    # The envelope Keras 3 and tf-keras 2.21 wrap a serialised object in, and keys of nested configs with the
+    # value that leaves the documented object unchanged (Keras 3 initializers' input_axes / output_axes).
+    ENVELOPE = ("module", "registered_name")
+    NESTED_ONLY = {"input_axes": None, "output_axes": None}
+
+    def keras_config(self, class_name: str, backend_config: dict) -> dict:
+        """A backend get_config() as a Keras 2.2.x config that oracle.normalize can canonicalise."""
+        out = {}
+        for key, value in backend_config.items():
+            if key in self.UNUSED.get(class_name, ()):
+                continue
+            if (class_name, key) in self.CLASS_ONLY and value == self.CLASS_ONLY[(class_name, key)]:
+                continue
+            if key in self.BACKEND_ONLY and value == self.BACKEND_ONLY[key]:
+                continue
+            out[key] = self._plain(value)
+        return {"class_name": class_name, "config": out}
+
+    @staticmethod
+    def _with(config: dict, extra: dict) -> dict:
+        return {"class_name": config["class_name"], "config": {**config["config"], **extra}}
+
+    def _plain(self, value):
+        """A nested serialised object without the backend's envelope and neutral extra keys."""
+        if isinstance(value, dict) and "class_name" in value:
+            inner = {k: v for k, v in value.get("config", {}).items()
+                     if not (k in self.NESTED_ONLY and v == self.NESTED_ONLY[k])} if isinstance(
+                value.get("config"), dict) else value.get("config")
+            return {"class_name": value["class_name"], "config": inner}
+        return value
+
+    def round_trip(self, config: dict, weights: list, x: np.ndarray, *, dtype: str) -> dict:
+        """The real layer through the common layer API: its config after from_config(get_config()) and after
+        layers.deserialize(layers.serialize(...)), get_weights(), compute_output_shape with an unknown batch,
+        and the output of the layer and of a copy given set_weights(get_weights())."""
+        tf, k = self._frameworks()
+        layer = self._layer(config, dtype, x.shape, weights)
+        rebuilt = type(layer).from_config(layer.get_config())
+        restored = k.layers.deserialize(k.layers.serialize(layer))
+        copy = type(layer).from_config(layer.get_config())
+        copy.build(tuple(x.shape))
+        copy.set_weights(layer.get_weights())
+        shape = layer.compute_output_shape((None,) + tuple(x.shape[1:]))
+        shape = tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
+        xt = tf.constant(np.asarray(x, dtype))
+        try:  # the layer API above needs no call; a backend that cannot run this config raises only here
+            output, copy_output, call_error = np.asarray(layer(xt)), np.asarray(copy(xt)), None
+        except Exception as exc:  # reported by the check after the config facts
+            output = copy_output = None
+            call_error = exc
+        name = config["class_name"]
+        # Oracle-only keys (UpSampling2D's half_pixel_centers, TRAPS.md 18) have no Keras argument: they are carried
+        # over, so that the comparison covers the keys the backend itself writes.
+        carried = {k: v for k, v in config["config"].items() if k in self.ORACLE_ONLY}
+        return {"from_config": self._with(self.keras_config(name, rebuilt.get_config()), carried),
+                "deserialize": self._with(self.keras_config(name, restored.get_config()), carried),
+                "weights": [np.asarray(w) for w in layer.get_weights()], "output_shape": shape,
+                "output": output, "copy_output": copy_output, "call_error": call_error}

@@ -61,7 +61,7 @@ def normalize(config: Mapping[str, Any], input_shape: tuple | None = None) -> di
         raise ValueError(f"{layer.name}: config={raw!r} is not allowed: expected a dict of parameters")
     cfg = parse_config(layer.name, raw, layer.spec)
     layer.check(layer.name, cfg)
-    canonical = {"class_name": layer.name, "config": cfg}
+    canonical = {"class_name": layer.name, "config": layer.resolve(cfg)}
     shape = input_shape if input_shape is not None else raw.get("batch_input_shape")
     if shape is not None:
         layer.output_shape(cfg, tuple(shape))

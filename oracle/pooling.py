@@ -3,8 +3,8 @@
 One N-d implementation of the windowed poolings, reusing the 'same' padding and the strided window view of
 oracle/convolution.py (a pooling is a convolution window with dilation 1 and no kernel), and one of the global
 poolings. Semantics where the seed is silent follow Keras 2.2.x on its TensorFlow backend:
-- strides=None means strides = pool_size (the seed says so); it stays None in the canonical config, the
-  documented default, and is resolved here (`_strides`).
+- strides=None means strides = pool_size (the seed says so); the canonical config resolves it (`resolve`), as
+  Keras 2.2.x's __init__ does before get_config() reports it, so the two spellings have one canonical form.
 - 'same' pads max pooling with -inf and average pooling divides by the number of *real* elements of the
   window (TF's SAME AvgPool excludes the padding; TRAPS.md 3-4). A 'same' window always holds one real element.
 - Ties (the gradient of max where a window's largest value occurs more than once), documented nowhere: the
@@ -154,6 +154,7 @@ def _make_windowed(rank: int, mode: str):
         spec={"pool_size": ((2,) * rank if rank > 1 else 2, int_tuple(rank)),
               "strides": (None, _optional_tuple(rank)), "padding": ("valid", choice("valid", "same")),
               "data_format": _data_format(rank)},
+        resolve=lambda cfg: {**cfg, "strides": _strides(cfg)},
         forward=lambda cfg, weights, x: pool(x, **geometry(cfg)),
         vjp=lambda cfg, weights, x, g: (pool_vjp(x, g, **geometry(cfg)), []),
         output_shape=output_shape, weight_shapes=lambda cfg, shape: [],

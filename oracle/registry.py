@@ -32,6 +32,9 @@ class Layer:
                      whose backends also compute their coefficients (interpolation weights) and so round more than
                      the linear part at |x| shows; None = the linear part at |x| and |weights|.
     vjp_magnitude:   (config, |g|) -> the same for each element of the input gradient; None = the VJP at |g|.
+    resolve:         config -> config with the defaults that depend on other parameters filled in, as the
+                     layer's get_config() reports them (pooling strides=None -> pool_size), so that two configs
+                     of the same layer have one canonical form.
     """
     name: str
     family: str
@@ -46,6 +49,7 @@ class Layer:
     selects: bool = False
     magnitude: Callable | None = None
     vjp_magnitude: Callable | None = None
+    resolve: Callable[[Config], Config] = lambda cfg: cfg
     examples: tuple = field(default=())
 
 

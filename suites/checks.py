@@ -15,6 +15,7 @@ from adapters import Adapter
 
 from . import divergences, tolerance
 from .compare import Comparison, compare, worst
+from .layer_api import round_trip_check
 from .strategies import Case, arrays
 
 
@@ -83,7 +84,8 @@ def _compare_vjp(config, x, ws, g, adapter, device, dtype):
     return all(c.ok for c in cs), cs, oracle.vjp_reference(config)
 
 
-CHECKS = {"shape": _shape, "forward": _forward, "gradient": _gradient, "tie_gradient": _tie_gradient}
+CHECKS = {"shape": _shape, "forward": _forward, "gradient": _gradient, "tie_gradient": _tie_gradient,
+          "round_trip": round_trip_check}
 
 
 def gradient_well_posed(case: Case, dtype: str) -> bool:
@@ -105,6 +107,9 @@ def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Ou
     except Exception as exc:  # the backend raised: an error outcome, unless a known divergence explains it
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype, check, "error")
+        if not known and check == "round_trip":  # it calls the layer once, as the forward check does: same error
+            known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype,
+                                      "forward", "error")
         if known:
             return Outcome("known-divergence", message, reason=known.reason, divergence_id=known.id)
         return Outcome("error", f"{where}: backend raised {message}", reason=message)

@@ -1,0 +1,58 @@
+"""The `round_trip` check: the common layer API of seed 003 on a Keras adapter (see test_round_trip.py).
+
+One example passes when the real layer comes back from ``from_config(get_config())`` and from
+``layers.deserialize(layers.serialize(...))`` with the same canonical config (oracle.normalize of both sides),
+get_weights() has the documented shapes, compute_output_shape gives the documented shape for an unknown batch,
+and a copy given set_weights(get_weights()) computes bit-identical outputs (the same backend runs the same ops
+on the same numbers, so the bound is zero: any difference is a lost or reordered weight)."""
+from __future__ import annotations
+
+import numpy as np
+
+import oracle
+
+from .compare import Comparison, compare
+from .strategies import Case, arrays
+
+
+def differences(expected: dict, actual: dict) -> list[str]:
+    """'key: expected ..., got ...' for every canonical parameter that differs."""
+    keys = sorted(set(expected["config"]) | set(actual["config"]))
+    return [f"{k}: expected {expected['config'].get(k, '<absent>')!r}, got {actual['config'].get(k, '<absent>')!r}"
+            for k in keys if expected["config"].get(k, "<absent>") != actual["config"].get(k, "<absent>")]
+
+
+def _fact(name: str, problem: str | None) -> Comparison:
+    """A yes/no fact as a comparison: exact when it holds, infinitely wrong with its description when not."""
+    ok = problem is None
+    return Comparison(name, ok, 0.0 if ok else float("inf"), 0.0 if ok else float("inf"), shape_error=problem)
+
+
+def round_trip_check(case: Case, adapter, device: str, dtype: str):
+    """(ok, comparisons, reference) like the other checks of suites/checks.py."""
+    config = oracle.normalize(case.config)
+    x, ws, _ = arrays(case, dtype)
+    got = adapter.round_trip(config, ws, x, dtype=dtype)
+    facts = []
+    for how in ("from_config", "deserialize"):
+        try:
+            problems = differences(config, oracle.normalize(got[how]))
+        except ValueError as exc:  # the backend wrote a parameter or value the documented signature lacks
+            problems = [str(exc)]
+        facts.append(_fact(f"config after {how}", f"config after {how}: " + "; ".join(problems) if problems else None))
+    shapes = [tuple(s) for s in oracle.weight_shapes(config, x.shape)]
+    got_shapes = [w.shape for w in got["weights"]]
+    facts.append(_fact("get_weights", None if got_shapes == shapes else
+                       f"get_weights() shapes {got_shapes}, but should be {shapes}"))
+    batchless = (None,) + tuple(x.shape[1:])
+    expected = tuple(oracle.output_shape(config, batchless))
+    facts.append(_fact("compute_output_shape", None if got["output_shape"] == expected else
+                       f"compute_output_shape({batchless}) = {got['output_shape']}, but should be {expected}"))
+    if got["call_error"] is not None:
+        if all(f.ok for f in facts):
+            raise got["call_error"]  # the layer cannot run this config: an error outcome, as in the forward check
+        facts.append(_fact("call", f"calling the layer raised {type(got['call_error']).__name__}"))
+        return False, facts, None
+    out = np.asarray(got["output"], dtype=np.float64)
+    facts.append(compare("output after set_weights(get_weights())", got["copy_output"], out, np.zeros(out.shape)))
+    return all(f.ok for f in facts), facts, None
