@@ -148,6 +148,13 @@ class KerasAdapter(Adapter):
             return {"class_name": value["class_name"], "config": inner}
         return value
 
+    def native_config(self, raw_config: dict, input_shape: tuple) -> dict:
+        """The config the backend itself reads from a raw (e.g. Keras 1) config, built and called as written."""
+        tf, k = self._frameworks()
+        layer = getattr(k.layers, raw_config["class_name"]).from_config(dict(raw_config.get("config", {})))
+        layer(tf.zeros(input_shape, dtype=layer.compute_dtype))
+        return self.keras_config(type(layer).__name__, layer.get_config())
+
     def round_trip(self, config: dict, weights: list, x: np.ndarray, *, dtype: str) -> dict:
         """The real layer through the common layer API: its config after from_config(get_config()) and after
         layers.deserialize(layers.serialize(...)), get_weights(), compute_output_shape with an unknown batch,

@@ -15,7 +15,7 @@ from adapters import Adapter
 
 from . import divergences, tolerance
 from .compare import Comparison, compare, worst
-from .layer_api import round_trip_check
+from .layer_api import keras1_native_check, round_trip_check
 from .strategies import Case, arrays
 
 
@@ -85,7 +85,7 @@ def _compare_vjp(config, x, ws, g, adapter, device, dtype):
 
 
 CHECKS = {"shape": _shape, "forward": _forward, "gradient": _gradient, "tie_gradient": _tie_gradient,
-          "round_trip": round_trip_check}
+          "round_trip": round_trip_check, "keras1_native": keras1_native_check}
 
 
 def gradient_well_posed(case: Case, dtype: str) -> bool:

@@ -56,3 +56,13 @@ def round_trip_check(case: Case, adapter, device: str, dtype: str):
     out = np.asarray(got["output"], dtype=np.float64)
     facts.append(compare("output after set_weights(get_weights())", got["copy_output"], out, np.zeros(out.shape)))
     return all(f.ok for f in facts), facts, None
+
+
+def keras1_native_check(case: Case, adapter, device: str, dtype: str):
+    """A Keras 1 config (seed 000) given to the real backend as written: Keras 2.2.x's legacy interface accepted
+    Keras 1 arguments and read them as oracle/keras1.py translates them. Raises when the backend rejects it (an
+    error outcome, recorded as a known divergence where the backend dropped that support)."""
+    translated = oracle.normalize(case.config)
+    native = adapter.native_config(case.config, tuple(case.input_shape))
+    problems = differences(translated, oracle.normalize(native))
+    return not problems, [_fact("config read by the backend", "; ".join(problems) if problems else None)], None

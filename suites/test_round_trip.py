@@ -67,3 +67,32 @@ def test_common_layer_api(api_target, request):
     finally:
         rec.flush(results_path(request.config))
     assert not failures, "\n".join(failures[:3])
+
+
+@pytest.mark.parametrize("name", ["tf_keras", "keras"])
+def test_keras1_configs_on_the_real_backends(name, request):
+    """Every Keras 1 row given to the backend as written (check keras1_native): Keras 2.2.x accepted Keras 1
+    arguments through its legacy interface; a backend that rejects them is a known divergence, one that reads them
+    otherwise than seed 000 a failure."""
+    from conftest import _chosen, results_path
+    adapter = adapters.get(name)
+    if adapter.installed():
+        pytest.skip(adapter.installed())
+    rows = [row for row in _chosen(request.config, "--layer", oracle.ROWS) if row in oracle.keras1.ROWS]
+    failures = []
+    for row in rows:
+        rec = Recorder(request.node.nodeid, row, name, "cpu", DTYPE, "keras1_native")
+
+        @settings(max_examples=max(2, settings().max_examples // 10))
+        @given(case=strategies.cases(row))
+        def examples(case):
+            outcome = checks.run("keras1_native", case, adapter, "cpu", DTYPE)
+            rec.add(case, outcome)
+            if outcome.status in ("fail", "error"):
+                failures.append(outcome.message)
+
+        try:
+            examples()
+        finally:
+            rec.flush(results_path(request.config))
+    assert not failures, "\n".join(failures[:3])
