@@ -32,6 +32,11 @@ class Layer:
                      whose backends also compute their coefficients (interpolation weights) and so round more than
                      the linear part at |x| shows; None = the linear part at |x| and |weights|.
     vjp_magnitude:   (config, |g|) -> the same for each element of the input gradient; None = the VJP at |g|.
+    magnitude_at_input: `magnitude` / `vjp_magnitude` are called as (config, x) / (config, x, g) with the real,
+                     signed arrays: for layers whose rounding depends on cancellation (Lambda's antirectifier
+                     centres its input), which |x| cannot show.
+    compute_mask:    (config, x, incoming mask or None) -> the mask the layer passes on (Masking); None = the
+                     incoming mask passes through unchanged, as Keras does for a layer that supports masking.
     """
     name: str
     family: str
@@ -46,6 +51,8 @@ class Layer:
     selects: bool = False
     magnitude: Callable | None = None
     vjp_magnitude: Callable | None = None
+    magnitude_at_input: bool = False
+    compute_mask: Callable | None = None
     examples: tuple = field(default=())
 
 
