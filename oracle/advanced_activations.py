@@ -105,6 +105,10 @@ def softmax_axis(layer, param, value):
 
 def _softmax_output_shape(cfg, shape):
     rank = len(shape)
+    if rank < 2:
+        # as for Activation('softmax'): Keras 2's softmax raises "Cannot apply softmax to a tensor that is 1D"
+        # (tf-keras's backend.softmax does too); a rank-1 input would be a lone batch axis anyway.
+        raise ValueError(f"Softmax: input_shape={tuple(shape)} is not allowed: expected rank >= 2")
     if not -rank <= cfg["axis"] < rank:
         raise ValueError(f"Softmax: axis={cfg['axis']} is not allowed for input_shape={tuple(shape)}: "
                          f"expected -{rank} <= axis < {rank}")

@@ -39,8 +39,8 @@ def relu_case(draw) -> Case:
 
 @st.composite
 def softmax_case(draw) -> Case:
-    """Any axis of a rank 1-4 input, negative or not (0 is the batch axis), or omitted (-1)."""
-    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
+    """Any axis of a rank 2-4 input, negative or not (0 is the batch axis), or omitted (-1)."""
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=2, max_size=4)))
     axis = maybe(draw, st.integers(-len(shape), len(shape) - 1))
     return Case(config("Softmax", {"axis": axis}), shape, seed(draw))
 
