@@ -39,6 +39,7 @@ CONDITIONS = {
         cfg["max_value"] is None and cfg["threshold"] == 0.0 and _not_float32(cfg["negative_slope"])),
     "negative_threshold": lambda cfg: cfg["threshold"] < 0,
     "positive_threshold": lambda cfg: cfg["threshold"] > 0,
+    "negative_alpha": lambda cfg: cfg.get("alpha", 0.3) < 0,
     # ReLU with a threshold above max_value: x in [max_value, threshold) (seed 003: max_value) is reachable
     "threshold_above_max_value": lambda cfg: cfg["max_value"] is not None and cfg["threshold"] > cfg["max_value"],
 }
