@@ -37,6 +37,8 @@ CONDITIONS = {
     # float64 runs, on LeakyReLU and on ReLU's leaky path (no max_value, threshold 0)
     "slope_not_float32": lambda cfg: _not_float32(cfg["alpha"]) if "alpha" in cfg else (
         cfg["max_value"] is None and cfg["threshold"] == 0.0 and _not_float32(cfg["negative_slope"])),
+    # tf-keras also rounds ReLU's slope to float32 off the leaky path (threshold or max_value set)
+    "relu_slope_not_float32": lambda cfg: _not_float32(cfg["negative_slope"]),
     "negative_threshold": lambda cfg: cfg["threshold"] < 0,
     "positive_threshold": lambda cfg: cfg["threshold"] > 0,
     "negative_alpha": lambda cfg: cfg.get("alpha", 0.3) < 0,
