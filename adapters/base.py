@@ -57,6 +57,15 @@ class Adapter(abc.ABC):
         return self._vjp(config, [np.asarray(w, dtype) for w in weights], np.asarray(inputs, dtype),
                          np.asarray(cotangents, dtype), device=device, dtype=dtype)
 
+    def compute_mask(self, config, weights, inputs, *, device="cpu", dtype="float64"):
+        """The mask the backend's layer passes on for `inputs` (a boolean array), or None when it has none."""
+        return self._compute_mask(config, [np.asarray(w, dtype) for w in weights], np.asarray(inputs, dtype),
+                                  device=device, dtype=dtype)
+
+    def _compute_mask(self, config, weights, x, *, device, dtype):
+        """Backend mask; the default is no mask (an adapter that maps a masking layer overrides this)."""
+        return None
+
     def build_error(self, raw_config: dict, input_shape: tuple) -> Exception | None:
         """Build and call the layer from a raw (possibly invalid) config; the exception it raised, or None."""
         return self._build_error(raw_config, tuple(input_shape))

@@ -12,7 +12,33 @@ class Keras3Adapter(KerasAdapter):
         # TRAPS.md 24: removed from Keras 3 (tf-keras keeps them).
         "LocallyConnected1D": "Keras 3 has no LocallyConnected1D (removed in Keras 3; tf-keras keeps it)",
         "LocallyConnected2D": "Keras 3 has no LocallyConnected2D (removed in Keras 3; tf-keras keeps it)",
+        "ThresholdedReLU": "Keras 3 has no ThresholdedReLU (removed in Keras 3, TRAPS.md 24; tf-keras keeps it)",
     }
+
+    def _translate(self, config):
+        out = super()._translate(config)
+        if config["class_name"] == "LeakyReLU":  # Keras 3 renamed alpha to negative_slope (TRAPS.md 23)
+            out["negative_slope"] = out.pop("alpha")
+        return out
+
+    def keras_config(self, class_name, backend_config):
+        out = super().keras_config(class_name, backend_config)
+        if class_name == "LeakyReLU" and "negative_slope" in out["config"]:  # back to the documented name
+            out["config"]["alpha"] = out["config"].pop("negative_slope")
+        return out
+
+    def _lambda_function(self, name):
+        """The documentation's functions in keras.ops (Keras 3 has no backend module K; l2_normalize written
+        out as x / sqrt(max(sum(x ** 2), 1e-12)), K.l2_normalize's definition)."""
+        from keras import ops
+        if name == "square":
+            return lambda x: x ** 2
+
+        def antirectifier(x):
+            x = x - ops.mean(x, axis=1, keepdims=True)
+            x = x * ops.rsqrt(ops.maximum(ops.sum(ops.square(x), axis=1, keepdims=True), 1e-12))
+            return ops.concatenate([ops.relu(x), ops.relu(-x)], axis=1)
+        return antirectifier
 
     def _variables(self, layer):
         # Keras 3 wraps each tf.Variable in a KerasVariable; the tape differentiates the wrapped one.

@@ -27,6 +27,9 @@ class KerasAdapter(Adapter):
         "Cropping1D", "Cropping2D", "Cropping3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
         "UpSampling1D", "UpSampling2D", "UpSampling3D", "Flatten",
 
+        # advanced activations; core Reshape, Permute, RepeatVector, Masking, Lambda, Input:
+        "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax", "ReLU",
+        "Reshape", "Permute", "RepeatVector", "Masking", "Lambda", "Input",
     })
 
     def _frameworks(self):
@@ -55,6 +58,8 @@ class KerasAdapter(Adapter):
 
     def _layer(self, config: dict, dtype: str, input_shape: tuple, weights: list | None):
         _, k = self._frameworks()
+        if config["class_name"] in ("Lambda", "Input"):  # built from Python objects, not from a config
+            return self._function_layer(config, dtype)
         layer = getattr(k.layers, config["class_name"]).from_config({**self._translate(config), "dtype": dtype})
         layer.build(tuple(input_shape))
         if weights is not None:
@@ -69,6 +74,51 @@ class KerasAdapter(Adapter):
         # always runs its own half-pixel bilinear, so the Keras 2.2.x convention is a known divergence.
         return {k: list(v) if isinstance(v, tuple) else v for k, v in config["config"].items()
                 if k not in self.ORACLE_ONLY}
+
+    def _lambda_function(self, name: str):
+        """The documentation's Lambda functions, written with the Keras 2 backend module as seed 003 does."""
+        tf, k = self._frameworks()
+        K = k.backend
+        if name == "square":
+            return lambda x: x ** 2
+
+        def antirectifier(x):
+            x -= K.mean(x, axis=1, keepdims=True)
+            x = K.l2_normalize(x, axis=1)
+            return K.concatenate([K.relu(x), K.relu(-x)], axis=1)
+        return antirectifier
+
+    def _function_layer(self, config: dict, dtype: str):
+        """A real Lambda layer around the named function, or for Input a model made of the Input alone (feeding
+        it data returns the data). The run's dtype replaces Input's own: rows compare values in that dtype;
+        suites/test_advanced_activations_backends.py checks the symbolic tensor's dtype and shape for the config's
+        dtype."""
+        _, k = self._frameworks()
+        cfg = config["config"]
+        if config["class_name"] == "Input":
+            inp = k.Input(**self._input_arguments({**cfg, "dtype": dtype}))
+            return k.Model(inp, inp)
+
+        def antirectifier_output_shape(input_shape):
+            shape = list(input_shape)
+            assert len(shape) == 2  # only valid for 2D tensors (the documented function)
+            shape[-1] *= 2
+            return tuple(shape)
+        out = antirectifier_output_shape if cfg["output_shape"] == "antirectifier_output_shape" else \
+            (list(cfg["output_shape"]) if cfg["output_shape"] is not None else None)
+        return k.layers.Lambda(self._lambda_function(cfg["function"]), output_shape=out, dtype=dtype)
+
+    def _input_arguments(self, cfg: dict) -> dict:
+        """Keyword arguments of Input() from the canonical config (batch_shape wins, as in Keras 2.2.x)."""
+        where = {"batch_shape": list(cfg["batch_shape"])} if cfg["batch_shape"] is not None else \
+            {"shape": list(cfg["shape"])}
+        return {**where, "dtype": cfg["dtype"], "sparse": cfg["sparse"]}
+
+    def _compute_mask(self, config, weights, x, *, device, dtype):
+        tf, _ = self._frameworks()
+        with self._device(device):
+            mask = self._layer(config, dtype, x.shape, weights).compute_mask(tf.constant(x))
+        return None if mask is None else np.asarray(mask)
 
     def _variables(self, layer) -> list:
         """The layer's variables in get_weights() order, as things GradientTape can differentiate."""
@@ -140,7 +190,10 @@ class KerasAdapter(Adapter):
         return {"class_name": config["class_name"], "config": {**config["config"], **extra}}
 
     def _plain(self, value):
-        """A nested serialised object without the backend's envelope and neutral extra keys."""
+        """A nested serialised object without the backend's envelope and neutral extra keys; a NumPy scalar (tf-keras
+        ReLU keeps K.cast_to_floatx values, as Keras 2.2.x did) as the Python number it holds."""
+        if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0:
+            return value.item()
         if isinstance(value, dict) and "class_name" in value:
             inner = {k: v for k, v in value.get("config", {}).items()
                      if not (k in self.NESTED_ONLY and v == self.NESTED_ONLY[k])} if isinstance(

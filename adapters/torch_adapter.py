@@ -300,12 +300,55 @@ _LAYERS.update({
 
 
 
+# ---- advanced activations; core Reshape, Permute, RepeatVector, Masking, Lambda ----
+
+def _relu(torch, cfg, x, ws):
+    """Seed 003's piecewise ReLU (no single torch op, TRAPS.md 23): max_value for x >= max_value, x for
+    threshold <= x < max_value, negative_slope * (x - threshold) below the threshold."""
+    y = torch.where(x >= cfg["threshold"], x, cfg["negative_slope"] * (x - cfg["threshold"]))
+    return y if cfg["max_value"] is None else torch.where(x >= cfg["max_value"], cfg["max_value"], y)
+
+
+def _prelu(torch, cfg, x, ws):
+    # F.prelu takes 1 or C parameters only; alpha here has the input's shape with shared axes set to 1.
+    return torch.where(x < 0, ws[0] * x, x)
+
+
+def _antirectifier(torch, x):
+    x = x - x.mean(dim=1, keepdim=True)
+    x = x / torch.sqrt(torch.clamp_min((x * x).sum(dim=1, keepdim=True), 1e-12))
+    return torch.cat([torch.relu(x), torch.relu(-x)], dim=1)
+
+
+def _kept_steps(x, mask_value):
+    """True where some feature of a timestep differs from mask_value (TRAPS.md 16)."""
+    return (x != mask_value).any(dim=-1)
+
+
+_LAYERS.update({
+    # torch's leaky_relu default slope is 0.01, Keras's 0.3 (TRAPS.md 23): always passed explicitly
+    "LeakyReLU": lambda torch, cfg, x, ws: torch.nn.functional.leaky_relu(x, cfg["alpha"]),
+    "ELU": lambda torch, cfg, x, ws: torch.nn.functional.elu(x, cfg["alpha"]),
+    # strictly greater (seed 003); F.threshold(x, theta, 0) is the same rule
+    "ThresholdedReLU": lambda torch, cfg, x, ws: torch.nn.functional.threshold(x, cfg["theta"], 0.0),
+    "Softmax": lambda torch, cfg, x, ws: torch.softmax(x, dim=cfg["axis"]),
+    "ReLU": _relu, "PReLU": _prelu,
+    "Reshape": lambda torch, cfg, x, ws: x.reshape((x.shape[0],) + tuple(cfg["target_shape"])),
+    "Permute": lambda torch, cfg, x, ws: x.permute(0, *cfg["dims"]),
+    "RepeatVector": lambda torch, cfg, x, ws: x.unsqueeze(1).expand(-1, cfg["n"], -1),
+    "Masking": lambda torch, cfg, x, ws: x * _kept_steps(x, cfg["mask_value"]).unsqueeze(-1).to(x.dtype),
+    "Lambda": lambda torch, cfg, x, ws: x ** 2 if cfg["function"] == "square" else _antirectifier(torch, x),
+})
+_MASKS = {"Masking": lambda torch, cfg, x: _kept_steps(x, cfg["mask_value"])}
+
+
 class TorchAdapter(Adapter):
     name = "torch"
     package = "torch"
     devices = ("cpu", "cuda")
     dtypes = _DTYPES
     layers = frozenset(_LAYERS)
+    unsupported_layers = {"Input": "torch has no symbolic input tensors: data is fed to the first op directly"}
 
     def device_reason(self, device):
         if device == "cpu":
@@ -339,6 +382,10 @@ class TorchAdapter(Adapter):
         grads = torch.autograd.grad(y, [xt, *ws], grad_outputs=torch.tensor(g, device=device), allow_unused=True)
         out = [np.zeros_like(a) if gr is None else gr.cpu().numpy() for a, gr in zip([x, *weights], grads)]
         return out[0], out[1:]
+
+    def _compute_mask(self, config, weights, x, *, device, dtype):
+        fn = _MASKS.get(config["class_name"])
+        return None if fn is None else fn(_torch(), config["config"], self._tensors([x], device)[0]).cpu().numpy()
 
     def _build_error(self, raw_config, input_shape):
         # torch has no Keras config parser, so it cannot reject a Keras config by itself; the invalid-config

@@ -15,12 +15,13 @@ import numpy as np
 # importing a family registers its layers
 from . import activations, conv_transpose, convolution, core, locally_connected  # noqa: F401
 from . import keras1, pooling, reshaping, separable  # noqa: F401
+from . import advanced_activations, core_functions, core_shapes  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer
 
 __all__ = ["LAYERS", "ROWS", "normalize", "forward", "output_shape", "weight_shapes", "vjp", "vjp_reference",
-           "layer_of", "row_name", "row_target"]
+           "layer_of", "row_name", "row_target", "compute_mask"]
 
 # Report rows: the Keras 2 classes, then the Keras 1 signatures of seed 000 (keras1.Convolution2D ...).
 ROWS: tuple[str, ...] = tuple(sorted(LAYERS)) + tuple(sorted(keras1.ROWS))
@@ -97,6 +98,15 @@ def forward(config: Mapping[str, Any], weights: list, inputs, *, training: bool 
     """The layer's output in float64. `training`, `seed` and `mask` matter only to layers that use them."""
     layer, cfg, ws, x = _prepare(config, weights, inputs)
     return layer.forward(cfg, ws, x)
+
+
+def compute_mask(config: Mapping[str, Any], inputs, mask=None):
+    """The mask the layer passes on (None when there is none): the registration's `compute_mask`, else the
+    incoming mask unchanged (the recurrent layers will consume it)."""
+    x = np.asarray(inputs, dtype=np.float64)
+    c = normalize(config, x.shape)
+    layer = LAYERS[c["class_name"]]
+    return mask if layer.compute_mask is None else layer.compute_mask(c["config"], x, mask)
 
 
 def vjp_reference(config: Mapping[str, Any]) -> str:

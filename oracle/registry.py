@@ -35,6 +35,11 @@ class Layer:
     resolve:         config -> config with the defaults that depend on other parameters filled in, as the
                      layer's get_config() reports them (pooling strides=None -> pool_size), so that two configs
                      of the same layer have one canonical form.
+    magnitude_at_input: `magnitude` / `vjp_magnitude` are called as (config, x) / (config, x, g) with the real,
+                     signed arrays: for layers whose rounding depends on cancellation (Lambda's antirectifier
+                     centres its input), which |x| cannot show.
+    compute_mask:    (config, x, incoming mask or None) -> the mask the layer passes on (Masking); None = the
+                     incoming mask passes through unchanged, as Keras does for a layer that supports masking.
     """
     name: str
     family: str
@@ -50,6 +55,8 @@ class Layer:
     magnitude: Callable | None = None
     vjp_magnitude: Callable | None = None
     resolve: Callable[[Config], Config] = lambda cfg: cfg
+    magnitude_at_input: bool = False
+    compute_mask: Callable | None = None
     examples: tuple = field(default=())
 
 

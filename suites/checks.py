@@ -84,8 +84,31 @@ def _compare_vjp(config, x, ws, g, adapter, device, dtype):
     return all(c.ok for c in cs), cs, oracle.vjp_reference(config)
 
 
+def on_kinks(config: dict, x: np.ndarray) -> np.ndarray:
+    """The boundary check's input: every other element moved exactly onto a point where the layer's f or f'
+    jumps (its `Pointwise` kinks: ReLU's threshold and max_value, ThresholdedReLU's theta ...), which the
+    conformance inputs avoid on purpose. Kinks are exact in float32 (the strategies draw them so)."""
+    act = oracle.layer_of(config).split_activation(oracle.normalize(config)["config"])[1]
+    kinks = getattr(act, "kinks", ())
+    flat = x.copy().ravel()
+    if kinks:
+        flat[::2] = np.resize(np.asarray(kinks, dtype=np.float64), flat[::2].size)
+    return flat.reshape(x.shape)
+
+
+def _boundary(case, adapter, device, dtype):
+    """Forward values exactly at the kinks: pins the documented rule there (ThresholdedReLU's strict x > theta,
+    ReLU's f(threshold) = threshold)."""
+    config = oracle.normalize(case.config)
+    x, ws, _ = arrays(case, dtype)
+    x = on_kinks(config, x)
+    actual = adapter.forward(config, ws, x, device=device, dtype=dtype)
+    c = compare("output", actual, oracle.forward(config, ws, x), tolerance.forward_bound(config, ws, x, dtype))
+    return c.ok, [c], None
+
+
 CHECKS = {"shape": _shape, "forward": _forward, "gradient": _gradient, "tie_gradient": _tie_gradient,
-          "round_trip": round_trip_check, "keras1_native": keras1_native_check}
+          "boundary": _boundary, "round_trip": round_trip_check, "keras1_native": keras1_native_check}
 
 
 def gradient_well_posed(case: Case, dtype: str) -> bool:

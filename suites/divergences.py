@@ -33,7 +33,25 @@ CONDITIONS = {
     # an axis whose dilated kernel extent is even while its output_padding is 0
     "even_span_without_output_padding": lambda cfg: cfg["output_padding"] is not None and any(
         e % 2 == 0 and op == 0 for e, op in zip(_spans(cfg), cfg["output_padding"])),
+    # advanced activations: a slope TF passes as a float32 attribute (tf.nn.leaky_relu), which rounds it in
+    # float64 runs, on LeakyReLU and on ReLU's leaky path (no max_value, threshold 0)
+    "slope_not_float32": lambda cfg: _not_float32(cfg["alpha"]) if "alpha" in cfg else (
+        cfg["max_value"] is None and cfg["threshold"] == 0.0 and _not_float32(cfg["negative_slope"])),
+    # tf-keras also rounds ReLU's slope to float32 off the leaky path (threshold or max_value set)
+    "relu_slope_not_float32": lambda cfg: _not_float32(cfg["negative_slope"]),
+    # some float parameter of the config is not a float32 number (a backend that stores it in float32 changes it)
+    "float_param_not_float32": lambda cfg: any(isinstance(v, float) and _not_float32(v) for v in cfg.values()),
+    "negative_threshold": lambda cfg: cfg["threshold"] < 0,
+    "positive_threshold": lambda cfg: cfg["threshold"] > 0,
+    "negative_alpha": lambda cfg: cfg.get("alpha", 0.3) < 0,
+    # ReLU with a threshold above max_value: x in [max_value, threshold) (seed 003: max_value) is reachable
+    "threshold_above_max_value": lambda cfg: cfg["max_value"] is not None and cfg["threshold"] > cfg["max_value"],
 }
+
+
+def _not_float32(value: float) -> bool:
+    import numpy as np
+    return float(np.float32(value)) != value
 
 
 @dataclass(frozen=True)

@@ -72,3 +72,18 @@ def test_named_conditions():
     assert CONDITIONS["even_span_without_output_padding"](tr)
     assert not CONDITIONS["even_span_without_output_padding"]({**tr, "output_padding": (1, 0)})
     assert not CONDITIONS["even_span_without_output_padding"]({**tr, "output_padding": None})
+
+
+def test_advanced_activation_conditions():
+    """The advanced-activation conditions on canonical configs written out by hand."""
+    from .divergences import CONDITIONS
+    relu = {"max_value": None, "negative_slope": 0.3, "threshold": 0.0}
+    assert CONDITIONS["slope_not_float32"](relu) and CONDITIONS["slope_not_float32"]({"alpha": 0.3})
+    assert not CONDITIONS["slope_not_float32"]({"alpha": 0.25})
+    assert not CONDITIONS["slope_not_float32"]({**relu, "max_value": 6.0})  # not tf.nn.leaky_relu's path
+    assert not CONDITIONS["slope_not_float32"]({**relu, "threshold": 0.5})
+    assert CONDITIONS["threshold_above_max_value"]({**relu, "max_value": 0.5, "threshold": 1.0})
+    assert not CONDITIONS["threshold_above_max_value"]({**relu, "threshold": 1.0})
+    assert CONDITIONS["negative_threshold"]({"threshold": -0.5}) and CONDITIONS["positive_threshold"]({"threshold": 1})
+    assert CONDITIONS["negative_alpha"]({"alpha": -1.0}) and not CONDITIONS["negative_alpha"]({})
+

@@ -16,6 +16,7 @@ import numpy as np
 
 import oracle
 from oracle import activations
+from oracle.pointwise import Pointwise, SoftmaxAlong
 
 UNIT_ROUNDOFF = {"float64": 2.0 ** -53, "float32": 2.0 ** -24, "float16": 2.0 ** -11, "bfloat16": 2.0 ** -8}
 
@@ -49,8 +50,23 @@ ROUNDING_MAGNITUDE = {
 }
 
 
-def rounding_magnitude(name: str, y: np.ndarray) -> np.ndarray:
-    """What one evaluation of activation `name` at y rounds relative to (|f(y)| unless listed above)."""
+def _derivative(act, y, order=1):
+    """f' or f'' of a named activation or of a parametric `Pointwise` (the advanced activation layers)."""
+    if isinstance(act, Pointwise):
+        return (act.d1, act.d2)[order - 1](y)
+    return activations.derivative(act, y, order)
+
+
+def _along_last(fn, axis, *arrays):
+    """fn applied with `axis` moved last (a softmax along another axis), the result moved back."""
+    return np.moveaxis(fn(*[np.moveaxis(a, axis, -1) for a in arrays]), -1, axis)
+
+
+def rounding_magnitude(name, y: np.ndarray) -> np.ndarray:
+    """What one evaluation of activation `name` at y rounds relative to (|f(y)| unless listed above); a
+    `Pointwise` states the absolute terms of its own formula."""
+    if isinstance(name, Pointwise):
+        return name.rounding(y)
     fn = ROUNDING_MAGNITUDE.get(name)
     return fn(y) if fn else np.abs(activations.apply(name, y))
 
@@ -86,10 +102,12 @@ def _softmax_rounding(y, dtype):
 def activation_bound(name: str, y: np.ndarray, b: np.ndarray, dtype: str) -> np.ndarray:
     """Bound on |f(y_backend) - f(y)| when |y_backend - y| <= b: |f'| * b + rounding * |f(y)|."""
     u = UNIT_ROUNDOFF[dtype]
+    if isinstance(name, SoftmaxAlong):
+        return _along_last(lambda yy, bb: activation_bound("softmax", yy, bb, dtype), name.axis, y, b)
     if name == "softmax":
         s = activations.softmax(y)
         return s * (b + np.sum(s * b, axis=-1, keepdims=True) + _softmax_rounding(y, dtype))
-    lipschitz = _interval_max(lambda t: activations.derivative(name, t), y, b)
+    lipschitz = _interval_max(lambda t: _derivative(name, t), y, b)
     return lipschitz * b + ACTIVATION_ROUNDING * u * rounding_magnitude(name, y) + np.finfo(dtype).tiny
 
 
@@ -100,6 +118,8 @@ def activation_vjp_bound(name: str, y: np.ndarray, b: np.ndarray, g: np.ndarray,
     output); an output rounding of rho*mag acts like an input error of rho*mag/|f'|, added to b."""
     u = UNIT_ROUNDOFF[dtype]
     rho = ACTIVATION_ROUNDING * u
+    if isinstance(name, SoftmaxAlong):
+        return _along_last(lambda yy, bb, gg: activation_vjp_bound("softmax", yy, bb, gg, dtype), name.axis, y, b, g)
     if name == "softmax":
         s = activations.softmax(y)
         ds = activation_bound(name, y, b, dtype)
@@ -107,10 +127,10 @@ def activation_vjp_bound(name: str, y: np.ndarray, b: np.ndarray, g: np.ndarray,
         spread = np.sum(ds * np.abs(g), axis=-1, keepdims=True)
         return ds * centred + s * spread + (rho + _softmax_rounding(y, dtype)) * s * (
             np.abs(g) + np.sum(s * np.abs(g), axis=-1, keepdims=True))
-    d1 = np.abs(activations.derivative(name, y))
+    d1 = np.abs(_derivative(name, y))
     with np.errstate(all="ignore"):
         b_eff = b + np.where(d1 > 0, rho * rounding_magnitude(name, y) / d1, 0.0)
-        second = _interval_max(lambda t: activations.derivative(name, t, order=2), y, b_eff)
+        second = _interval_max(lambda t: _derivative(name, t, order=2), y, b_eff)
         drift = np.nan_to_num(second * b_eff, nan=0.0, posinf=np.inf)
     return drift * np.abs(g) + rho * d1 * np.abs(g) + np.finfo(dtype).tiny
 
@@ -125,7 +145,7 @@ def _parts(config, weights, x, dtype):
     lc = {"class_name": layer.name, "config": linear}
     y = oracle.forward(lc, weights, x)
     if layer.magnitude is not None:  # coefficients computed by the backend (UpSampling2D bilinear)
-        mag = layer.magnitude(cfg, np.abs(x))
+        mag = layer.magnitude(cfg, x if layer.magnitude_at_input else np.abs(x))
     else:
         mag = np.abs(y) if layer.selects else oracle.forward(lc, [np.abs(w) for w in weights], np.abs(x))
     return layer, cfg, lc, act, y, sum_bound(layer.reductions(cfg, x.shape)["output"], dtype, mag)
@@ -142,17 +162,27 @@ def kink_distance(config: dict, weights: list, x: np.ndarray, dtype: str) -> flo
 
     A gradient check needs this > 1: closer, the backend's rounded pre-activation may sit on the other side."""
     _, _, _, act, y, b = _parts(config, weights, x, dtype)
-    kinks = activations.KINKS.get(act, ())
+    kinks = act.kinks if isinstance(act, Pointwise) else activations.KINKS.get(act, ()) \
+        if isinstance(act, str) else ()
     if not kinks:
         return math.inf
     dist = np.min(np.abs(y[None] - np.asarray(kinks).reshape((-1,) + (1,) * y.ndim)), axis=0)
     return float(np.min(dist / (b + np.finfo(dtype).tiny)))
 
 
+def _act_vjp(act, y, g):
+    """The pre-activation cotangent f'(y) * g (softmax: its Jacobian) for any kind of activation."""
+    if isinstance(act, Pointwise):
+        return act.vjp(y, g)
+    if isinstance(act, SoftmaxAlong):
+        return _along_last(lambda yy, gg: activations.vjp("softmax", yy, gg), act.axis, y, g)
+    return activations.vjp(act, y, g)
+
+
 def vjp_bounds(config: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype: str):
     """(bound for the input gradient, [bound for each weight gradient])."""
     layer, cfg, lc, act, y, b = _parts(config, weights, x, dtype)
-    gy = activations.vjp(act, y, g)
+    gy = _act_vjp(act, y, g)
     b_gy = activation_vjp_bound(act, y, b, g, dtype)
     if lc is None:
         return b_gy, []
@@ -162,8 +192,12 @@ def vjp_bounds(config: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype:
     aw, ax = ([np.asarray(w) for w in weights], x) if layer.selects else ([np.abs(w) for w in weights], np.abs(x))
     mag_x, mag_w = oracle.vjp(lc, aw, ax, np.abs(gy))
     if layer.vjp_magnitude is not None:
-        mag_x = layer.vjp_magnitude(cfg, np.abs(gy))
+        mag_x = layer.vjp_magnitude(cfg, x, np.abs(gy)) if layer.magnitude_at_input \
+            else layer.vjp_magnitude(cfg, np.abs(gy))
     carried_x, carried_w = oracle.vjp(lc, aw, ax, b_gy)  # the cotangent's own error, carried through linearly
+    if layer.selects:  # a picked term may carry a negative factor (PReLU's alpha): its size is what rounds
+        mag_x, mag_w = np.abs(mag_x), [np.abs(m) for m in mag_w]
+        carried_x, carried_w = np.abs(carried_x), [np.abs(c) for c in carried_w]
     bx = sum_bound(red["input"], dtype, mag_x) + carried_x
     bw = [sum_bound(red[f"weight{i}"], dtype, m) + c for i, (m, c) in enumerate(zip(mag_w, carried_w))]
     return bx, bw

@@ -16,17 +16,23 @@ import oracle
 from oracle import activations
 
 from . import conv_transpose, convolution, core, keras1, locally_connected, pooling, reshaping, separable
+from . import advanced_activations, core_shapes
 from .base import OMIT, Case, config, distinct_inputs  # noqa: F401  (re-exported)
 
-_FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping, keras1)
+_FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping,
+             advanced_activations, core_shapes, keras1)
 
 CASES: dict[str, st.SearchStrategy[Case]] = {}
 # layer -> (rng, shape) -> input drawn in float64, for layers whose truth is ill-conditioned on plain uniform
 # inputs (max pooling: ties between the largest values of a window).
 INPUTS: dict[str, Callable[[np.random.Generator, tuple], np.ndarray]] = {}
+# layer -> (rng, shape, raw config) -> input, where the input depends on the config (Masking plants timesteps
+# equal to its mask_value).
+CONFIG_INPUTS: dict[str, Callable[[np.random.Generator, tuple, dict], np.ndarray]] = {}
 for _family in _FAMILIES:
     CASES.update(_family.CASES)
     INPUTS.update(getattr(_family, "INPUTS", {}))
+    CONFIG_INPUTS.update(getattr(_family, "CONFIG_INPUTS", {}))
 
 # Invalid configs of every family: (raw config, input shape, parameter and value the error must name).
 invalid_cases = st.one_of([_family.INVALID for _family in _FAMILIES if hasattr(_family, "INVALID")])
@@ -51,7 +57,8 @@ def arrays(case: Case, dtype: str) -> tuple[np.ndarray, list[np.ndarray], np.nda
     activation is neither saturated nor overflowing."""
     rng = np.random.default_rng(case.seed)
     shape = tuple(case.input_shape)
-    x = INPUTS.get(case.layer, uniform_inputs)(rng, shape)
+    x = CONFIG_INPUTS[case.layer](rng, shape, case.config) if case.layer in CONFIG_INPUTS \
+        else INPUTS.get(case.layer, uniform_inputs)(rng, shape)
     ws = []
     for s in oracle.weight_shapes(case.config, shape):
         fan_in = int(np.prod(s[:-1])) if len(s) > 1 else 1
