@@ -161,7 +161,8 @@ INVALID = [  # (config, input_shape or None, pieces the message must contain)
     ({"class_name": "Dense", "config": {"units": 0}}, None, ["Dense", "units", "0"]),
     ({"class_name": "Dense", "config": {"output_dim": 3}}, None, ["Dense", "'output_dim'"]),
     ({"class_name": "Dense", "config": {}}, None, ["Dense", "'units'"]),
-    ({"class_name": "Convolution2D", "config": {}}, None, ["class_name", "'Convolution2D'"]),
+    ({"class_name": "Conv4D", "config": {}}, None, ["class_name", "'Conv4D'"]),
+    ({"class_name": "Convolution2D", "config": {}}, None, ["Convolution2D", "'nb_filter'"]),  # Keras 1, seed 000
     ({"class_name": "Activation", "config": {"activation": "gelu"}}, None, ["Activation", "activation", "'gelu'"]),
 ]
 

@@ -134,7 +134,8 @@ def test_tie_rule_hand_cases():
     ({"class_name": "AveragePooling2D", "config": {"strides": (1, 2, 3)}}, None, ["strides", "(1, 2, 3)"]),
     ({"class_name": "MaxPooling3D", "config": {"data_format": "th"}}, None, ["MaxPooling3D", "data_format", "'th'"]),
     ({"class_name": "GlobalMaxPooling2D", "config": {"keepdims": True}}, None, ["GlobalMaxPooling2D", "'keepdims'"]),
-    ({"class_name": "MaxPooling1D", "config": {"pool_length": 2}}, None, ["MaxPooling1D", "'pool_length'"]),
+    # pool_length makes it a Keras 1 config (seed 000), where the Keras 2 pool_size is not an argument
+    ({"class_name": "MaxPooling1D", "config": {"pool_length": 2, "pool_size": 2}}, None, ["MaxPooling1D", "'pool_size'"]),
     ({"class_name": "MaxPooling1D", "config": {"pool_size": 5}}, (1, 4, 2), ["pool_size=(5,)", "(1, 4, 2)", "'valid'"]),
     ({"class_name": "MaxPooling2D"}, (1, 4, 4), ["MaxPooling2D", "input_shape=(1, 4, 4)"]),
     ({"class_name": "GlobalAveragePooling1D"}, (1, 0, 4), ["GlobalAveragePooling1D", "(1, 0, 4)"]),
