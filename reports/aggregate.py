@@ -112,7 +112,11 @@ def histogram(values: Iterable[float]) -> list[dict[str, Any]]:
         else:
             counts[1 + sum(v >= e for e in HISTOGRAM_EDGES)] += 1
     lows = [0.0, 0.0] + list(HISTOGRAM_EDGES)
-    return [{"label": lab, "count": n, "over": lo >= 1.0} for lab, n, lo in zip(labels, counts, lows)]
+    # axis ticks: the whole decades only (half-decade labels overlap at the chart's bar width)
+    ticks = ["0", "<1e-4"] + [f"1e{round(math.log10(lo))}" if float(math.log10(lo)).is_integer() else ""
+                              for lo in HISTOGRAM_EDGES[:-1]] + [f">1e{round(math.log10(HISTOGRAM_EDGES[-1]))}"]
+    return [{"label": lab, "count": n, "over": lo >= 1.0, "tick": tick}
+            for lab, n, lo, tick in zip(labels, counts, lows, ticks)]
 
 
 def cell_id(layer: str, col: Column) -> str:
