@@ -1,4 +1,4 @@
-"""Build index.html, results.json and junit.xml from results.jsonl files."""
+"""Build index.html, results.json(.gz) and junit.xml from results files (results.jsonl or results.json)."""
 from __future__ import annotations
 
 import json
