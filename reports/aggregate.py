@@ -5,7 +5,6 @@ import json
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable
 
 Record = dict[str, Any]
@@ -23,7 +22,8 @@ class Loaded:
     records: list[Record] = field(default_factory=list)
     malformed: int = 0
     warnings: list[str] = field(default_factory=list)
-    environment: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)  # the first run's (kept for older callers)
+    runs: list[dict[str, Any]] = field(default_factory=list)   # [{run, source, environment}] in input order
 
 
 def is_failing(status: str) -> bool:
@@ -56,43 +56,6 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[Record], int]:
     return records, malformed
 
 
-def _read_environment(path: Path, loaded: Loaded) -> None:
-    """Merge a sibling environment.json into loaded.environment (first file wins)."""
-    if not path.is_file():
-        return
-    try:
-        env = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        loaded.warnings.append(f"ignoring unreadable {path}: {exc}")
-        return
-    if not isinstance(env, dict):
-        loaded.warnings.append(f"ignoring {path}: not a JSON object")
-        return
-    for key, value in env.items():
-        loaded.environment.setdefault(str(key), str(value))
-
-
-def load_results(paths: Iterable[str | Path]) -> Loaded:
-    """Read and concatenate results files; missing/empty files become warnings."""
-    loaded = Loaded()
-    for path in map(Path, paths):
-        if not path.is_file():
-            loaded.warnings.append(f"results file not found: {path}")
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        records, malformed = parse_lines(text.split("\n"))
-        if not records and not malformed:
-            loaded.warnings.append(f"results file is empty: {path}")
-        loaded.records.extend(records)
-        loaded.malformed += malformed
-        _read_environment(path.parent / "environment.json", loaded)
-    if loaded.malformed:
-        loaded.warnings.append(f"skipped {loaded.malformed} malformed line(s)")
-    if not loaded.records:
-        loaded.warnings.append("no results: the report is empty")
-    return loaded
-
-
 def column(record: Record) -> Column:
     """The matrix column of a record: (adapter, device, dtype)."""
     adapter, device, dtype = (str(record.get(k) or "?") for k in ("adapter", "device", "dtype"))
@@ -105,6 +68,11 @@ def example_key(record: Record) -> tuple[Any, ...]:
         return ("test", record.get("test_id"))
     return (json.dumps(record["config"], sort_keys=True, default=str),
             json.dumps(record.get("input_shape")), record.get("seed"))
+
+
+def result_key(record: Record) -> tuple:
+    """Identity of one check of one example in one column: (layer, adapter, device, dtype, check, example)."""
+    return (record["layer"], *column(record), str(record.get("check")), *map(str, example_key(record)))
 
 
 def error_in_bounds(record: Record) -> float | None:
@@ -144,7 +112,11 @@ def histogram(values: Iterable[float]) -> list[dict[str, Any]]:
         else:
             counts[1 + sum(v >= e for e in HISTOGRAM_EDGES)] += 1
     lows = [0.0, 0.0] + list(HISTOGRAM_EDGES)
-    return [{"label": lab, "count": n, "over": lo >= 1.0} for lab, n, lo in zip(labels, counts, lows)]
+    # axis ticks: the whole decades only (half-decade labels overlap at the chart's bar width)
+    ticks = ["0", "<1e-4"] + [f"1e{round(math.log10(lo))}" if float(math.log10(lo)).is_integer() else ""
+                              for lo in HISTOGRAM_EDGES[:-1]] + [f">1e{round(math.log10(HISTOGRAM_EDGES[-1]))}"]
+    return [{"label": lab, "count": n, "over": lo >= 1.0, "tick": tick}
+            for lab, n, lo, tick in zip(labels, counts, lows, ticks)]
 
 
 def cell_id(layer: str, col: Column) -> str:
@@ -164,7 +136,10 @@ def _cell(layer: str, col: Column, records: list[Record]) -> dict[str, Any]:
             "examples": len({example_key(r) for r in records}),
             "worst_error_in_bounds": max(errors) if errors else None,
             "worst_status": worst_record(records)["status"],
-            "unsupported_reasons": sorted(reasons)}
+            "unsupported_reasons": sorted(reasons),
+            # Keras 1 records carry the Keras 2 config they translate to; the matrix row names its class
+            "canonical_classes": sorted({str(r["canonical"].get("class_name")) for r in records
+                                         if isinstance(r.get("canonical"), dict)})}
 
 
 def aggregate_cells(records: Iterable[Record]) -> list[dict[str, Any]]:

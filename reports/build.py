@@ -1,4 +1,4 @@
-"""Build index.html, results.json and junit.xml from results.jsonl files."""
+"""Build index.html, results.json(.gz) and junit.xml from results files (results.jsonl or results.json)."""
 from __future__ import annotations
 
 import json
@@ -12,17 +12,23 @@ from typing import Any, Iterable
 import jinja2
 
 from .aggregate import (STATUSES, Column, Loaded, aggregate_cells, cell_id, column,
-                        divergences, failures, is_failing, load_results, parse_lines,
-                        score, summarize)
+                        divergences, failures, is_failing, parse_lines, score, summarize)
+from .bench import load_benchmarks
 from .coverage import coverage
+from .inputs import load_results
 from .junit import build_junit
 from .repro import bundle_name, reproducible, write_bundles
+from .results_file import document, write as write_results
 
 __all__ = ["aggregate_cells", "build", "build_junit", "divergences", "failures",
            "load_results", "matrix", "parse_lines", "render_html", "score", "summarize"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 _CSS = {"pass": "ok", "unsupported": "skip", "known-divergence": "warn"}
+# Matrix group headings; a family not listed is shown by its registry name. Keras 1 names (records with family
+# "keras1", written by the Keras 1 API tests of seed 000) are their own group, after every Keras 2 family.
+KERAS1 = "keras1"
+FAMILY_LABELS = {KERAS1: "Keras 1 API (seed 000)"}
 
 
 def matrix(cells: list[dict[str, Any]]) -> tuple[list[Column], list[dict[str, Any]]]:
@@ -34,9 +40,16 @@ def matrix(cells: list[dict[str, Any]]) -> tuple[list[Column], list[dict[str, An
     for c in cells:
         if c.get("family"):
             families.setdefault(c["layer"], c["family"])
-    layers = sorted({c["layer"] for c in cells}, key=lambda name: (name not in families, families.get(name, ""), name))
-    return columns, [{"layer": layer, "family": families.get(layer, "other"),
-                      "cells": [lookup.get((layer, *col)) for col in columns]} for layer in layers]
+    layers = sorted({c["layer"] for c in cells},
+                    key=lambda name: (name not in families, families.get(name) == KERAS1, families.get(name, ""), name))
+    rows = []
+    for layer in layers:
+        row_cells = [lookup.get((layer, *col)) for col in columns]
+        family = families.get(layer, "other")
+        rows.append({"layer": layer, "family": family, "family_label": FAMILY_LABELS.get(family, family),
+                     "cells": row_cells,
+                     "translates_to": sorted({k for c in row_cells if c for k in c.get("canonical_classes", [])})})
+    return columns, rows
 
 
 def fmt_ratio(value: float | None) -> str:
@@ -91,7 +104,8 @@ def _context(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any
     """Everything the HTML template needs."""
     columns, rows = matrix(cells)
     return {"generated": generated, "summary": summary, "statuses": STATUSES,
-            "environment": loaded.environment, "malformed": loaded.malformed,
+            "environment": loaded.environment, "runs": loaded.runs, "env_keys": _env_keys(loaded.runs),
+            "malformed": loaded.malformed, "benchmarks": None,
             "warnings": loaded.warnings, "n_records": len(loaded.records),
             "columns": columns, "rows": rows, "failures": failures(loaded.records),
             "divergences": divergences(loaded.records), "column": column,
@@ -99,12 +113,10 @@ def _context(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any
             "coverage": coverage(loaded.records)}
 
 
-def _results_json(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any],
-                  generated: str) -> dict[str, Any]:
-    """The machine-readable results.json document."""
-    return {"schema": 1, "generated": generated, "environment": loaded.environment,
-            "malformed_lines": loaded.malformed, "summary": summary, "cells": cells,
-            "records": loaded.records}
+def _env_keys(runs: list[dict[str, Any]]) -> list[tuple[str, bool]]:
+    """Every environment key of the runs, with whether the runs disagree on it (highlighted in the report)."""
+    keys = sorted({k for run in runs for k in run["environment"]})
+    return [(k, len({run["environment"].get(k) for run in runs}) > 1) for k in keys]
 
 
 def _bundles(loaded: Loaded, out: Path) -> dict[str, str]:
@@ -120,9 +132,11 @@ def _bundles(loaded: Loaded, out: Path) -> dict[str, str]:
         return {}
 
 
-def build(results: Iterable[str | Path], out: str | Path) -> Loaded:
-    """Read results files and write index.html, results.json, junit.xml and repro/ bundles into out."""
+def build(results: Iterable[str | Path], out: str | Path, benchmarks: str | Path | None = None) -> Loaded:
+    """Read results files (results.jsonl or results.json) and write index.html, results.json, junit.xml and repro/
+    bundles into out; with a pytest-benchmark JSON file, the report gets a benchmark section."""
     loaded = load_results(results)
+    bench = load_benchmarks(benchmarks, loaded.warnings) if benchmarks else None
     cells = aggregate_cells(loaded.records)
     summary = summarize(loaded.records)
     generated = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -131,20 +145,21 @@ def build(results: Iterable[str | Path], out: str | Path) -> Loaded:
     bundles = _bundles(loaded, out)
     context = _context(loaded, cells, summary, generated)
     context["bundle"] = lambda r: bundles.get(bundle_name(r)) if reproducible(r) else None
+    context["benchmarks"] = bench
     (out / "index.html").write_text(render_html(context), encoding="utf-8")
-    (out / "results.json").write_text(
-        json.dumps(_results_json(loaded, cells, summary, generated), indent=1, default=str),
-        encoding="utf-8")
+    doc = document(loaded.records, generated=generated, runs=loaded.runs, malformed=loaded.malformed,
+                   warnings=loaded.warnings, summary=summary, cells=cells, benchmarks=bench)
+    write_results(out / "results.json", doc)
     build_junit(loaded.records).write(out / "junit.xml", encoding="utf-8",
                                       xml_declaration=True)
     return loaded
 
 
-def main_build(results: list[str], out: str) -> int:
+def main_build(results: list[str], out: str, benchmarks: str | None = None) -> int:
     """CLI entry for 'build': write the reports, print warnings; always returns 0."""
-    loaded = build(results, out)
+    loaded = build(results, out, benchmarks)
     for warning in loaded.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"reports: {len(loaded.records)} record(s) -> {out}/index.html, "
-          f"results.json, junit.xml")
+          f"results.json(.gz), junit.xml")
     return 0

@@ -21,7 +21,8 @@ from typing import Any
 
 import jinja2
 
-from .aggregate import Record, column, error_in_bounds, example_key, is_failing, load_results, severity
+from .aggregate import Record, error_in_bounds, is_failing, result_key, severity
+from .inputs import load_results
 
 DRIFT_FACTOR = 10.0
 # error/bound below this is a few ulps on a typical element: moving between two such values is not drift.
@@ -83,7 +84,7 @@ def _ratio(rec: Record | None) -> float:
 
 
 def _key(rec: Record) -> tuple:
-    return (rec["layer"], *column(rec), str(rec.get("check")), *map(str, example_key(rec)))
+    return result_key(rec)
 
 
 def _index(records: list[Record]) -> dict[tuple, Record]:

@@ -173,11 +173,18 @@ def test_ratio_format() -> None:
     assert fmt_ratio(None) == "–"
 
 
-def test_results_json(built: Path) -> None:
+def without_run(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records without the `run` tag the loader adds."""
+    return [{k: v for k, v in r.items() if k != "run"} for r in records]
+
+
+def test_results_json(built: Path, results: Path) -> None:
+    from reports.results_file import document_records
     doc = json.loads((built / "results.json").read_text(encoding="utf-8"))
-    assert doc["schema"] == 1
-    assert doc["environment"] == {"torch": "9.9.9-test"}
-    assert doc["records"] == RECORDS
+    assert doc["schema"] == 2 and doc["record_schema"] == 1
+    assert doc["runs"] == [{"run": str(results), "source": str(results), "environment": {"torch": "9.9.9-test"}}]
+    assert without_run(document_records(doc)) == RECORDS
+    assert {r["run"] for r in document_records(doc)} == {str(results)}
     assert doc["malformed_lines"] == 2
     assert doc["summary"]["adapters"]["torch"]["score"] == pytest.approx(0.5)
     cells = cell_map(doc["cells"])
@@ -252,7 +259,8 @@ def test_merge_two_files(results: Path, tmp_path: Path) -> None:
              rec("Dense", "tf_keras", "shape", "pass", seed=55)]
     second = write_lines(tmp_path / "more" / "results.jsonl", [json.dumps(r) for r in extra])
     loaded = build([results, second], tmp_path / "merged")
-    assert loaded.records == RECORDS + extra and loaded.malformed == 2
+    assert without_run(loaded.records) == RECORDS + extra and loaded.malformed == 2
+    assert [r["run"] for r in loaded.records] == [str(results)] * len(RECORDS) + [str(second)] * len(extra)
     doc = json.loads((tmp_path / "merged" / "results.json").read_text(encoding="utf-8"))
     cells = cell_map(doc["cells"])
     assert cells[("Dense", "torch")]["counts"] == {"error": 1, "crash": 1}
@@ -278,7 +286,7 @@ def test_no_results(tmp_path: Path, kind: str) -> None:
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "No results." in page and 'id="no-results"' in page
     doc = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert doc["records"] == [] and doc["cells"] == []
+    assert doc["groups"] == [] and doc["n_records"] == 0 and doc["cells"] == []
     assert doc["summary"]["adapters"] == {}
     assert set(doc["summary"]["totals"].values()) == {0}
     root = ET.parse(out / "junit.xml").getroot()

@@ -2,7 +2,8 @@
 
 One shape, x (8, 64, 64, 32) channels_last, kernel (3, 3, 32, 64), 'same' padding, stride 1. All four benchmarks
 share one group, so pytest-benchmark prints them side by side; the oracle/TF and oracle/torch ratios are computed
-by the report from the benchmark JSON (`make bench` runs `pytest suites/bench --benchmark-only
+by the report from the benchmark JSON (the oracle benchmarks declare TensorFlow and PyTorch as their peers in
+extra_info["peer"], reports/bench.py) (`make bench` runs `pytest suites/bench --benchmark-only
 --benchmark-json=...`), never asserted here.
 
 The benchmarks live in their own folder instead of carrying a `benchmark` marker, because no such marker is
@@ -27,6 +28,8 @@ X_SHAPE = (BATCH, HEIGHT, WIDTH, CHANNELS)
 KERNEL_SHAPE = (K, K, CHANNELS, FILTERS)
 CONFIG = {"class_name": "Conv2D", "config": {"filters": FILTERS, "kernel_size": K, "padding": "same"}}
 ROUNDS = 10  # one warm-up round plus 10 timed ones each: about 10 s for the file on 2 cores (the VM is noisy)
+
+PEERS = ["test_tensorflow_conv2d", "test_torch_conv2d"]  # what the report compares the oracle against
 
 # Terms summed per output element: K*K*CHANNELS products plus the bias.
 N_TERMS = K * K * CHANNELS + 1
@@ -78,7 +81,7 @@ def _blas():
 
 def test_oracle_forward(benchmark, case):
     """The public entry point: config normalisation, weight-shape checks, then the convolution."""
-    _info(benchmark, framework="oracle.forward", numpy=np.__version__, blas=_blas())
+    _info(benchmark, framework="oracle.forward", numpy=np.__version__, blas=_blas(), peer=PEERS)
     x, weights = case["x"], [case["kernel"], case["bias"]]
     y = benchmark.pedantic(lambda: oracle.forward(CONFIG, weights, x), rounds=ROUNDS, iterations=1, warmup_rounds=1)
     _check(y, case)
@@ -86,7 +89,7 @@ def test_oracle_forward(benchmark, case):
 
 def test_oracle_conv(benchmark, case):
     """The convolution alone, to separate the normalisation overhead of oracle.forward."""
-    _info(benchmark, framework="oracle.convolution.conv", numpy=np.__version__, blas=_blas())
+    _info(benchmark, framework="oracle.convolution.conv", numpy=np.__version__, blas=_blas(), peer=PEERS)
     x, kernel, bias = case["x"], case["kernel"], case["bias"]
 
     def run():
