@@ -2,6 +2,14 @@
 
 Public API (DESIGN.md): normalize, forward, output_shape, weight_shapes, vjp, LAYERS.
 Configs are Keras serialization dicts {"class_name": ..., "config": {...}}.
+
+Weight parameters (oracle/weight_params.py; initializers.py, regularizers.py, constraints.py):
+    weight_params(config) -> ['kernel', 'bias', ...]: the prefix of each weight's *_initializer/_regularizer/
+        _constraint parameters, in get_weights() order;
+    initializer_facts(config, input_shape) -> [Facts]: per weight, exact values or the distribution (support,
+        mean, variance, fourth moment, CDF) or orthogonality its initializer promises;
+    regularization_losses(config, weights, inputs) -> {'kernel': loss, 'bias': ..., 'activity': ...};
+    constrain(config, weights) -> [weights after their constraints].
 """
 from __future__ import annotations
 
@@ -12,11 +20,14 @@ import numpy as np
 # importing a family registers its layers
 from . import activations, conv_transpose, convolution, core, locally_connected  # noqa: F401
 from . import pooling, reshaping, separable  # noqa: F401
+from . import activity  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer
+from .weight_params import constrain, initializer_facts, regularization_losses, weight_params
 
-__all__ = ["LAYERS", "normalize", "forward", "output_shape", "weight_shapes", "vjp", "vjp_reference", "layer_of"]
+__all__ = ["LAYERS", "normalize", "forward", "output_shape", "weight_shapes", "vjp", "vjp_reference", "layer_of",
+           "weight_params", "initializer_facts", "regularization_losses", "constrain"]
 
 
 def layer_of(config: Mapping[str, Any]) -> Layer:

@@ -32,6 +32,9 @@ class Layer:
                      whose backends also compute their coefficients (interpolation weights) and so round more than
                      the linear part at |x| shows; None = the linear part at |x| and |weights|.
     vjp_magnitude:   (config, |g|) -> the same for each element of the input gradient; None = the VJP at |g|.
+    weight_params:   config -> the parameter prefix of each weight in get_weights() order ('kernel', 'bias',
+                     'gamma' ...), the weight `<prefix>_initializer/_regularizer/_constraint` act on; None = the
+                     default of oracle/weight_params.py (depthwise, pointwise, kernel, recurrent, bias if use_bias).
     """
     name: str
     family: str
@@ -47,6 +50,7 @@ class Layer:
     magnitude: Callable | None = None
     vjp_magnitude: Callable | None = None
     examples: tuple = field(default=())
+    weight_params: Callable[[Config], list] | None = None
 
 
 LAYERS: dict[str, Layer] = {}
