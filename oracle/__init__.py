@@ -3,7 +3,7 @@
 Public API (DESIGN.md): normalize, forward, output_shape, weight_shapes, vjp, LAYERS.
 Configs are Keras serialization dicts {"class_name": ..., "config": {...}}.
 
-Weight parameters (oracle/weight_params.py; initializers.py, regularizers.py, constraints.py):
+Weight parameters (oracle/weight_parameters.py; initializers.py, regularizers.py, constraints.py):
     weight_params(config) -> ['kernel', 'bias', ...]: the prefix of each weight's *_initializer/_regularizer/
         _constraint parameters, in get_weights() order;
     initializer_facts(config, input_shape) -> [Facts]: per weight, exact values or the distribution (support,
@@ -24,7 +24,7 @@ from . import activity  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer
-from .weight_params import constrain, initializer_facts, regularization_losses, weight_params
+from .weight_parameters import constrain, initializer_facts, regularization_losses, weight_params
 
 __all__ = ["LAYERS", "normalize", "forward", "output_shape", "weight_shapes", "vjp", "vjp_reference", "layer_of",
            "weight_params", "initializer_facts", "regularization_losses", "constrain"]

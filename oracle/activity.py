@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .initializers import real
 from .registry import Layer, register
-from .weight_params import ACTIVITY
+from .weight_parameters import ACTIVITY
 
 
 def _output_shape(cfg, shape):

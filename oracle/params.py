@@ -66,7 +66,7 @@ def serialized_object(layer: str, param: str, value: Any) -> Any:
         return None
     if value is None:  # 2.2.x initializers.get(None) raises "Could not interpret initializer identifier"
         raise invalid(layer, param, value, "expected an initializer name or dict (None is not an initializer)")
-    from .weight_params import PARSERS  # late: those modules import this one
+    from .weight_parameters import PARSERS  # late: those modules import this one
     if kind not in PARSERS:
         raise invalid(layer, param, value, "is not an initializer, regularizer or constraint parameter")
     return PARSERS[kind](layer, param, value)

@@ -34,7 +34,7 @@ class Layer:
     vjp_magnitude:   (config, |g|) -> the same for each element of the input gradient; None = the VJP at |g|.
     weight_params:   config -> the parameter prefix of each weight in get_weights() order ('kernel', 'bias',
                      'gamma' ...), the weight `<prefix>_initializer/_regularizer/_constraint` act on; None = the
-                     default of oracle/weight_params.py (depthwise, pointwise, kernel, recurrent, bias if use_bias).
+                     default of oracle/weight_parameters.py (depthwise, pointwise, kernel, recurrent, bias if use_bias).
     """
     name: str
     family: str

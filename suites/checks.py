@@ -13,7 +13,7 @@ import numpy as np
 import oracle
 from adapters import Adapter
 
-from . import divergences, tolerance
+from . import divergences, tolerance, weight_checks
 from .compare import Comparison, compare, worst
 from .strategies import Case, arrays
 
@@ -84,6 +84,7 @@ def _compare_vjp(config, x, ws, g, adapter, device, dtype):
 
 
 CHECKS = {"shape": _shape, "forward": _forward, "gradient": _gradient, "tie_gradient": _tie_gradient}
+CHECKS.update(weight_checks.CHECKS)  # initializer, regularizer, constraint
 
 
 def gradient_well_posed(case: Case, dtype: str) -> bool:

@@ -16,9 +16,11 @@ import oracle
 from oracle import activations
 
 from . import conv_transpose, convolution, core, locally_connected, pooling, reshaping, separable
+from . import activity, weight_params
 from .base import OMIT, Case, config, distinct_inputs  # noqa: F401  (re-exported)
 
-_FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping)
+_FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping,
+             activity, weight_params)
 
 CASES: dict[str, st.SearchStrategy[Case]] = {}
 # layer -> (rng, shape) -> input drawn in float64, for layers whose truth is ill-conditioned on plain uniform

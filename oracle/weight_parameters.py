@@ -58,9 +58,10 @@ def activity_regularizer(config: Mapping[str, Any]) -> dict | None:
     return c["config"].get("activity_regularizer")
 
 
-def regularization_losses(config: Mapping[str, Any], weights: list, inputs) -> dict[str, float]:
+def regularization_losses(config: Mapping[str, Any], weights: list, inputs, outputs=None) -> dict[str, float]:
     """The loss each regularizer of the layer adds: {'kernel': ..., 'bias': ..., 'activity': ...} (only the
-    regularized ones). The activity loss is taken on the layer's output, summed over the batch (2.2.x)."""
+    regularized ones). The activity loss is taken on the layer's output, summed over the batch (2.2.x); pass
+    `outputs` (a backend's) to regularize those instead of the oracle's forward."""
     from . import forward
     c = _canonical(config)
     ws = [np.asarray(w, dtype=np.float64) for w in weights]
@@ -71,7 +72,7 @@ def regularization_losses(config: Mapping[str, Any], weights: list, inputs) -> d
             out[p] = regularizers.loss(reg, w)
     act = activity_regularizer(c)
     if act is not None:
-        out["activity"] = regularizers.loss(act, forward(c, ws, inputs))
+        out["activity"] = regularizers.loss(act, forward(c, ws, inputs) if outputs is None else outputs)
     return out
 
 
