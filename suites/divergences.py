@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 DIRECTORY = Path(__file__).resolve().parent.parent / "adapters" / "known_divergences"
 
 
@@ -33,7 +35,22 @@ CONDITIONS = {
     # an axis whose dilated kernel extent is even while its output_padding is 0
     "even_span_without_output_padding": lambda cfg: cfg["output_padding"] is not None and any(
         e % 2 == 0 and op == 0 for e, op in zip(_spans(cfg), cfg["output_padding"])),
+    # weight parameters (canonical initializer / regularizer / constraint dicts)
+    "variance_scaling_normal": lambda cfg: any(_is(v, "VarianceScaling") and v["config"]["distribution"] == "normal"
+                                               for k, v in cfg.items() if k.endswith("_initializer")),
+    "bias_variance_scaling": lambda cfg: _is(cfg.get("bias_initializer"), "VarianceScaling"),
+    "identity_initializer": lambda cfg: any(_is(v, "Identity") for k, v in cfg.items() if k.endswith("_initializer")),
+    "activity_regularized": lambda cfg: cfg.get("activity_regularizer") is not None or "l1" in cfg,
+    # a regularization factor that float32 cannot hold exactly (the default 0.01 of 'l1', 'l2', 'l1_l2')
+    "regularizer_factor_not_float32": lambda cfg: any(
+        _is(v, "L1L2") and any(float(np.float32(f)) != f for f in v["config"].values()) for v in cfg.values()),
+    "non_neg_constraint": lambda cfg: any(_is(v, "NonNeg") for k, v in cfg.items() if k.endswith("_constraint")),
 }
+
+
+def _is(value, class_name: str) -> bool:
+    """Whether a canonical config value is an object of that class."""
+    return isinstance(value, dict) and value.get("class_name") == class_name
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from .recording import Recorder
 from .strategies import weight_params
 
 LAYERS = weight_params.layers_with_weight_params()
-# Each example of the initializer check pools up to 256 initialisations; fewer examples keep the suite's cost
-# near the conformance suite's.
-EXAMPLES = min(settings().max_examples, 20)
+# Each example of the initializer check pools up to 64 initialisations and every example builds real layers;
+# 8 examples per (layer, adapter, dtype, check) keep the suite's cost near the conformance suite's.
+EXAMPLES = min(settings().max_examples, 8)
 
 
 @pytest.fixture

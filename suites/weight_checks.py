@@ -18,8 +18,8 @@ from . import tolerance
 from .compare import Comparison, compare
 from .strategies import Case, arrays
 
-POOLED = 2048     # elements pooled per weight for the distribution statistics
-MAX_DRAWS = 256   # at most this many initialisations per example
+POOLED = 1024     # elements pooled per weight for the distribution statistics
+MAX_DRAWS = 64    # at most this many initialisations per example
 ORTHOGONAL_DRAWS = 4
 
 
