@@ -107,7 +107,10 @@ def parse_object(kind: str, names: Mapping, classes: Mapping, layer: str, param:
     out = {}
     for arg, (default, parser) in spec.items():
         raw = fixed.get(arg, given.get(arg, default))
-        out[arg] = parser(layer, f"{param}.{arg}", raw)
+        try:
+            out[arg] = parser(layer, arg, raw)
+        except ValueError as exc:  # name the whole value too, as every message of the suite does
+            raise invalid(layer, param, value, f"{name} argument {str(exc).split(': ', 1)[1]}") from None
     return {"class_name": cls, "config": out}
 
 

@@ -44,6 +44,9 @@ CONDITIONS = {
     # a regularization factor that float32 cannot hold exactly (the default 0.01 of 'l1', 'l2', 'l1_l2')
     "regularizer_factor_not_float32": lambda cfg: any(
         _is(v, "L1L2") and any(float(np.float32(f)) != f for f in v["config"].values()) for v in cfg.values()),
+    # ActivityRegularization given None or a bool as a factor (a raw config: invalid configs are not canonical)
+    "factor_none_or_bool": lambda cfg: any(k in cfg and (cfg[k] is None or isinstance(cfg[k], bool))
+                                           for k in ("l1", "l2")),
     "non_neg_constraint": lambda cfg: any(_is(v, "NonNeg") for k, v in cfg.items() if k.endswith("_constraint")),
 }
 
