@@ -112,7 +112,9 @@ class KerasAdapter(Adapter):
             layer = self._layer(_seeded(config, seed), dtype, input_shape, None)
             out = [[np.asarray(w) for w in layer.get_weights()]]
             # Further draws: the layer's own initializer objects, re-seeded, at its weights' shapes.
-            inits = [getattr(layer, f"{_prefix(v)}_initializer") for v in layer.weights]
+            # Keras 3 names DepthwiseConv2D's variable 'kernel' though its parameter is depthwise_initializer
+            inits = [getattr(layer, f"{_prefix(v)}_initializer", None) or layer.depthwise_initializer
+                     for v in layer.weights]
             for d in range(1, draws):
                 draw = []
                 for i, (init, v) in enumerate(zip(inits, layer.weights)):

@@ -39,6 +39,7 @@ CONDITIONS = {
     "variance_scaling_normal": lambda cfg: any(_is(v, "VarianceScaling") and v["config"]["distribution"] == "normal"
                                                for k, v in cfg.items() if k.endswith("_initializer")),
     "bias_variance_scaling": lambda cfg: _is(cfg.get("bias_initializer"), "VarianceScaling"),
+    "depthwise_variance_scaling": lambda cfg: _is(cfg.get("depthwise_initializer"), "VarianceScaling"),
     "identity_initializer": lambda cfg: any(_is(v, "Identity") for k, v in cfg.items() if k.endswith("_initializer")),
     "activity_regularized": lambda cfg: cfg.get("activity_regularizer") is not None or "l1" in cfg,
     # a regularization factor that float32 cannot hold exactly (the default 0.01 of 'l1', 'l2', 'l1_l2')

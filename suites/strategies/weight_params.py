@@ -27,7 +27,7 @@ def layers_with_weight_params() -> list[str]:
 @st.composite
 def initializer(draw, rank: int, square: bool, dense: bool):
     """A name, or a dict with some arguments; Orthogonal for weights of rank >= 2, Identity for Dense kernels."""
-    names = _NAMES + (["orthogonal", "Orthogonal"] if rank >= 2 else []) + (["identity", "Identity"] if dense else [])
+    names = _NAMES + (["orthogonal", "Orthogonal"] if rank >= 2 else []) + (["identity", "Identity"] if dense and rank == 2 else [])
     name = draw(st.sampled_from(names))
     if draw(st.booleans()):
         return name
