@@ -30,6 +30,8 @@ class KerasAdapter(Adapter):
         # advanced activations; core Reshape, Permute, RepeatVector, Masking, Lambda, Input:
         "LeakyReLU", "PReLU", "ELU", "ThresholdedReLU", "Softmax", "ReLU",
         "Reshape", "Permute", "RepeatVector", "Masking", "Lambda", "Input",
+        # activity regularization (initializers, regularizers and constraints: initial_weights ... below):
+        "ActivityRegularization",
     })
 
     def _frameworks(self):
@@ -235,3 +237,52 @@ class KerasAdapter(Adapter):
                 "deserialize": self._with(self.keras_config(name, restored.get_config()), carried),
                 "weights": [np.asarray(w) for w in layer.get_weights()], "output_shape": shape,
                 "output": output, "copy_output": copy_output, "call_error": call_error}
+    # ---- weight parameters: initializers, regularizers, constraints ----
+
+    def initial_weights(self, config, input_shape, *, seed, device="cpu", dtype="float64", draws=1, shapes=None):
+        with self._device(device):
+            layer = self._layer(_seeded(config, seed), dtype, input_shape, None)
+            out = [[np.asarray(w) for w in layer.get_weights()]]
+            # Further draws: the layer's own initializer objects, re-seeded, at its weights' shapes.
+            # Keras 3 names DepthwiseConv2D's variable 'kernel' though its parameter is depthwise_initializer
+            inits = [getattr(layer, f"{_prefix(v)}_initializer", None) or layer.depthwise_initializer
+                     for v in layer.weights]
+            for d in range(1, draws):
+                draw = []
+                for i, (init, v) in enumerate(zip(inits, layer.weights)):
+                    c = init.get_config()
+                    if "seed" in c:
+                        init = type(init).from_config({**c, "seed": (seed + 104729 * d + 7919 * i) % 2 ** 31})
+                    draw.append(np.asarray(init(tuple(v.shape), dtype=dtype)))
+                out.append(draw)
+        return out
+
+    def regularization_losses(self, config, weights, inputs, *, device="cpu", dtype="float64"):
+        tf, _ = self._frameworks()
+        with self._device(device):
+            layer = self._layer(config, dtype, inputs.shape, weights)
+            y = layer(tf.constant(inputs))
+            return [float(np.asarray(loss)) for loss in layer.losses], np.asarray(y)
+
+    def constrained_weights(self, config, weights, input_shape, *, device="cpu", dtype="float64"):
+        with self._device(device):
+            layer = self._layer(config, dtype, input_shape, weights)
+            return [np.asarray(v if v.constraint is None else v.constraint(t))
+                    for v, t in zip(layer.weights, self._variables(layer))]
+
+
+def _seeded(config: dict, seed: int) -> dict:
+    """The config with every initializer that takes a seed seeded from `seed` (one per parameter)."""
+    cfg = dict(config["config"])
+    for i, key in enumerate(sorted(cfg)):
+        value = cfg[key]
+        if key.endswith("_initializer") and isinstance(value, dict) and "seed" in value.get("config", {}):
+            cfg[key] = {**value, "config": {**value["config"], "seed": (seed + 7919 * i) % 2 ** 31}}
+    return {**config, "config": cfg}
+
+
+def _prefix(variable) -> str:
+    """'kernel', 'bias', 'depthwise', 'pointwise', 'recurrent' ... from a variable's name."""
+    name = getattr(variable, "path", None) or variable.name
+    name = name.split("/")[-1].split(":")[0]
+    return name[: -len("_kernel")] if name.endswith("_kernel") else name

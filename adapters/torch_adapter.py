@@ -299,6 +299,90 @@ _LAYERS.update({
 })
 
 
+# ---- activity regularization; initializers, regularizers and constraints (TorchAdapter methods below) ----
+
+_LAYERS.update({"ActivityRegularization": lambda torch, cfg, x, ws: x.clone()})
+
+
+def _to_torch_layout(layer, prefix, w):
+    """A Keras-layout weight in the layout torch's own layer keeps it, where torch has one: kernels and pointwise
+    kernels (*k, in, out) -> (out, in, *k) (Dense (in, out) -> (out, in); Conv*Transpose (*k, out, in) ->
+    (in, out, *k)), depthwise (*k, C, M) -> (C*M, 1, *k). torch has no locally connected layer: Keras layout."""
+    n = w.ndim
+    if prefix == "depthwise":
+        return w.reshape(*w.shape[:-2], -1).permute(n - 2, *range(n - 2)).unsqueeze(1)
+    if prefix in ("kernel", "pointwise", "recurrent") and n >= 2 and not layer.startswith("LocallyConnected"):
+        return w.permute(n - 1, n - 2, *range(n - 2))
+    return w
+
+
+def _from_torch_layout(layer, prefix, t, shape):
+    """Inverse of _to_torch_layout for a weight of Keras `shape`."""
+    n = len(shape)
+    if prefix == "depthwise":
+        return t.squeeze(1).permute(*range(1, n - 1), 0).reshape(shape)
+    if prefix in ("kernel", "pointwise", "recurrent") and n >= 2 and not layer.startswith("LocallyConnected"):
+        return t.permute(*range(2, n), 1, 0)
+    return t
+
+
+def _initialize(torch, init, t, generator):
+    """torch.nn.init for a canonical Keras initializer, on a tensor in torch's layout. VarianceScaling takes its
+    fans from torch's own rule (_calculate_fan_in_and_fan_out: size(1) x receptive field, size(0) x receptive
+    field), the one xavier_* and kaiming_* use."""
+    nn_init, cls, c = torch.nn.init, init["class_name"], init["config"]
+    if cls in ("Zeros", "Ones", "Constant"):
+        return nn_init.constant_(t, {"Zeros": 0.0, "Ones": 1.0}.get(cls, c.get("value")))
+    if cls == "Identity":
+        with torch.no_grad():
+            return nn_init.eye_(t).mul_(c["gain"])
+    if cls == "Orthogonal":
+        return nn_init.orthogonal_(t, gain=c["gain"], generator=generator)
+    if cls == "RandomUniform":
+        return nn_init.uniform_(t, c["minval"], c["maxval"], generator=generator)
+    if cls == "RandomNormal":
+        return nn_init.normal_(t, c["mean"], c["stddev"], generator=generator)
+    if cls == "TruncatedNormal":
+        m, s = c["mean"], c["stddev"]
+        return nn_init.trunc_normal_(t, m, s, m - 2 * s, m + 2 * s, generator=generator)
+    fan_in, fan_out = nn_init._calculate_fan_in_and_fan_out(t)
+    n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[c["mode"]]
+    scale = c["scale"] / max(1.0, n)
+    if c["distribution"] == "uniform":
+        limit = math.sqrt(3.0 * scale)
+        return nn_init.uniform_(t, -limit, limit, generator=generator)
+    return nn_init.trunc_normal_(t, 0.0, math.sqrt(scale), -2 * math.sqrt(scale), 2 * math.sqrt(scale),
+                                 generator=generator)
+
+
+def _l1l2(torch, reg, t):
+    """Keras L1L2: l1 * sum|t| + l2 * sum t^2, written out (torch has no regularizer objects)."""
+    return reg["config"]["l1"] * torch.sum(torch.abs(t)) + reg["config"]["l2"] * torch.sum(t * t)
+
+
+def _constraint(torch, con, t):
+    """Keras constraints written out: norms over `axis` with keepdims and epsilon 1e-7 added to the norm
+    (torch.renorm and F.normalize clamp instead of adding, TRAPS.md 22, so they differ)."""
+    cls, c = con["class_name"], con["config"]
+    if cls == "NonNeg":
+        return t * (t >= 0).to(t.dtype)
+    axis = c["axis"] if isinstance(c["axis"], (tuple, list)) else (c["axis"],)
+    norms = torch.sqrt(torch.sum(t * t, dim=tuple(axis), keepdim=True))
+    if cls == "UnitNorm":
+        return t / (1e-7 + norms)
+    if cls == "MaxNorm":
+        desired = torch.clamp(norms, 0.0, c["max_value"])
+    else:
+        desired = c["rate"] * torch.clamp(norms, c["min_value"], c["max_value"]) + (1 - c["rate"]) * norms
+    return t * (desired / (1e-7 + norms))
+
+
+def _weight_prefixes(config, count):
+    """The prefix of each weight: depthwise, pointwise, kernel, recurrent, then bias, as the config declares them."""
+    cfg = config["config"]
+    order = [p for p in ("depthwise", "pointwise", "kernel", "recurrent", "bias") if f"{p}_initializer" in cfg]
+    return [p for p in order if p != "bias" or cfg.get("use_bias", True)][:count]
+
 
 # ---- advanced activations; core Reshape, Permute, RepeatVector, Masking, Lambda ----
 
@@ -391,6 +475,45 @@ class TorchAdapter(Adapter):
         # torch has no Keras config parser, so it cannot reject a Keras config by itself; the invalid-config
         # suite only asks the Keras adapters.
         return None
+
+    # ---- weight parameters ----
+
+    def initial_weights(self, config, input_shape, *, seed, device="cpu", dtype="float64", draws=1, shapes=None):
+        torch = _torch()
+        out = []
+        for d in range(draws):
+            draw = []
+            for i, (prefix, shape) in enumerate(zip(_weight_prefixes(config, len(shapes)), shapes)):
+                generator = torch.Generator(device=device).manual_seed((seed + 104729 * d + 7919 * i) % 2 ** 31)
+                keras = torch.empty(shape, dtype=getattr(torch, dtype), device=device)
+                t = _to_torch_layout(config["class_name"], prefix, keras).contiguous()
+                with torch.no_grad():
+                    _initialize(torch, config["config"][f"{prefix}_initializer"], t, generator)
+                draw.append(_from_torch_layout(config["class_name"], prefix, t, shape).cpu().numpy())
+            out.append(draw)
+        return out
+
+    def regularization_losses(self, config, weights, inputs, *, device="cpu", dtype="float64"):
+        torch = _torch()
+        xt, *ws = self._tensors([inputs, *weights], device)
+        cfg = config["config"]
+        with torch.no_grad():
+            y = _LAYERS[config["class_name"]](torch, cfg, xt, ws)
+            losses = [_l1l2(torch, cfg[f"{p}_regularizer"], w) for p, w in
+                      zip(_weight_prefixes(config, len(ws)), ws) if cfg.get(f"{p}_regularizer")]
+            activity = ({"class_name": "L1L2", "config": {"l1": cfg["l1"], "l2": cfg["l2"]}}
+                        if config["class_name"] == "ActivityRegularization" else cfg.get("activity_regularizer"))
+            if activity:
+                losses.append(_l1l2(torch, activity, y))
+        return [float(v) for v in losses], y.cpu().numpy()
+
+    def constrained_weights(self, config, weights, input_shape, *, device="cpu", dtype="float64"):
+        torch = _torch()
+        ws = self._tensors(weights, device)
+        cfg = config["config"]
+        with torch.no_grad():
+            return [(w if cfg.get(f"{p}_constraint") is None else _constraint(torch, cfg[f"{p}_constraint"], w))
+                    .cpu().numpy() for p, w in zip(_weight_prefixes(config, len(ws)), ws)]
 
 
 ADAPTER = TorchAdapter()

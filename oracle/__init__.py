@@ -5,6 +5,14 @@ ROWS (every layer name the suite knows: the Keras 2 classes, then the Keras 1 na
 "keras1.<Name>"), row_name and row_target.
 Configs are Keras serialization dicts {"class_name": ..., "config": {...}}. Keras 1 configs (oracle/keras1.py)
 are accepted everywhere and translated to Keras 2 by `normalize`.
+
+Weight parameters (oracle/weight_parameters.py; initializers.py, regularizers.py, constraints.py):
+    weight_params(config) -> ['kernel', 'bias', ...]: the prefix of each weight's *_initializer/_regularizer/
+        _constraint parameters, in get_weights() order;
+    initializer_facts(config, input_shape) -> [Facts]: per weight, exact values or the distribution (support,
+        mean, variance, fourth moment, CDF) or orthogonality its initializer promises;
+    regularization_losses(config, weights, inputs) -> {'kernel': loss, 'bias': ..., 'activity': ...};
+    constrain(config, weights) -> [weights after their constraints].
 """
 from __future__ import annotations
 
@@ -15,13 +23,15 @@ import numpy as np
 # importing a family registers its layers
 from . import activations, conv_transpose, convolution, core, locally_connected  # noqa: F401
 from . import keras1, pooling, reshaping, separable  # noqa: F401
-from . import advanced_activations, core_functions, core_shapes  # noqa: F401
+from . import activity, advanced_activations, core_functions, core_shapes  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer
+from .weight_parameters import constrain, initializer_facts, regularization_losses, weight_params
 
 __all__ = ["LAYERS", "ROWS", "normalize", "forward", "output_shape", "weight_shapes", "vjp", "vjp_reference",
-           "layer_of", "row_name", "row_target", "compute_mask"]
+           "layer_of", "row_name", "row_target", "compute_mask", "weight_params", "initializer_facts",
+           "regularization_losses", "constrain"]
 
 # Report rows: the Keras 2 classes, then the Keras 1 signatures of seed 000 (keras1.Convolution2D ...).
 ROWS: tuple[str, ...] = tuple(sorted(LAYERS)) + tuple(sorted(keras1.ROWS))

@@ -58,14 +58,18 @@ def boolean(layer: str, param: str, value: Any) -> bool:
 
 
 def serialized_object(layer: str, param: str, value: Any) -> Any:
-    """Initializers, regularizers and constraints: a name, a Keras serialization dict, or None.
-
-    They do not change the forward maths; a later issue checks their own semantics."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and "class_name" in value:
-        return dict(value)
-    raise invalid(layer, param, value, "expected a name, a {'class_name': ..., 'config': ...} dict or None")
+    """Initializers, regularizers and constraints: None, or a name or Keras serialization dict that the
+    family's module (oracle/initializers.py, regularizers.py, constraints.py, by the parameter's suffix)
+    validates and expands to its canonical {'class_name', 'config'} form."""
+    kind = param.rsplit("_", 1)[-1]
+    if value is None and kind != "initializer":
+        return None
+    if value is None:  # 2.2.x initializers.get(None) raises "Could not interpret initializer identifier"
+        raise invalid(layer, param, value, "expected an initializer name or dict (None is not an initializer)")
+    from .weight_parameters import PARSERS  # late: those modules import this one
+    if kind not in PARSERS:
+        raise invalid(layer, param, value, "is not an initializer, regularizer or constraint parameter")
+    return PARSERS[kind](layer, param, value)
 
 
 def parse_config(layer: str, config: Mapping[str, Any], spec: Mapping[str, tuple[Any, Parser]]) -> dict:

@@ -40,6 +40,9 @@ class Layer:
                      centres its input), which |x| cannot show.
     compute_mask:    (config, x, incoming mask or None) -> the mask the layer passes on (Masking); None = the
                      incoming mask passes through unchanged, as Keras does for a layer that supports masking.
+    weight_params:   config -> the parameter prefix of each weight in get_weights() order ('kernel', 'bias',
+                     'gamma' ...), the weight `<prefix>_initializer/_regularizer/_constraint` act on; None = the
+                     default of oracle/weight_parameters.py (depthwise, pointwise, kernel, recurrent, bias if use_bias).
     """
     name: str
     family: str
@@ -58,6 +61,7 @@ class Layer:
     magnitude_at_input: bool = False
     compute_mask: Callable | None = None
     examples: tuple = field(default=())
+    weight_params: Callable[[Config], list] | None = None
 
 
 LAYERS: dict[str, Layer] = {}

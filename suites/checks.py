@@ -13,7 +13,7 @@ import numpy as np
 import oracle
 from adapters import Adapter
 
-from . import divergences, tolerance
+from . import divergences, tolerance, weight_checks
 from .compare import Comparison, compare, worst
 from .layer_api import keras1_native_check, round_trip_check
 from .strategies import Case, arrays
@@ -109,6 +109,7 @@ def _boundary(case, adapter, device, dtype):
 
 CHECKS = {"shape": _shape, "forward": _forward, "gradient": _gradient, "tie_gradient": _tie_gradient,
           "boundary": _boundary, "round_trip": round_trip_check, "keras1_native": keras1_native_check}
+CHECKS.update(weight_checks.CHECKS)  # initializer, regularizer, constraint
 
 
 def gradient_well_posed(case: Case, dtype: str) -> bool:

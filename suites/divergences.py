@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 DIRECTORY = Path(__file__).resolve().parent.parent / "adapters" / "known_divergences"
 
 
@@ -46,12 +48,30 @@ CONDITIONS = {
     "negative_alpha": lambda cfg: cfg.get("alpha", 0.3) < 0,
     # ReLU with a threshold above max_value: x in [max_value, threshold) (seed 003: max_value) is reachable
     "threshold_above_max_value": lambda cfg: cfg["max_value"] is not None and cfg["threshold"] > cfg["max_value"],
+    # weight parameters (canonical initializer / regularizer / constraint dicts)
+    "variance_scaling_normal": lambda cfg: any(_is(v, "VarianceScaling") and v["config"]["distribution"] == "normal"
+                                               for k, v in cfg.items() if k.endswith("_initializer")),
+    "bias_variance_scaling": lambda cfg: _is(cfg.get("bias_initializer"), "VarianceScaling"),
+    "depthwise_variance_scaling": lambda cfg: _is(cfg.get("depthwise_initializer"), "VarianceScaling"),
+    "identity_initializer": lambda cfg: any(_is(v, "Identity") for k, v in cfg.items() if k.endswith("_initializer")),
+    "activity_regularized": lambda cfg: cfg.get("activity_regularizer") is not None or "l1" in cfg,
+    # a regularization factor that float32 cannot hold exactly (the default 0.01 of 'l1', 'l2', 'l1_l2')
+    "regularizer_factor_not_float32": lambda cfg: any(
+        _is(v, "L1L2") and any(float(np.float32(f)) != f for f in v["config"].values()) for v in cfg.values()),
+    # ActivityRegularization given None or a bool as a factor (a raw config: invalid configs are not canonical)
+    "factor_none_or_bool": lambda cfg: any(k in cfg and (cfg[k] is None or isinstance(cfg[k], bool))
+                                           for k in ("l1", "l2")),
+    "non_neg_constraint": lambda cfg: any(_is(v, "NonNeg") for k, v in cfg.items() if k.endswith("_constraint")),
 }
 
 
 def _not_float32(value: float) -> bool:
-    import numpy as np
     return float(np.float32(value)) != value
+
+
+def _is(value, class_name: str) -> bool:
+    """Whether a canonical config value is an object of that class."""
+    return isinstance(value, dict) and value.get("class_name") == class_name
 
 
 @dataclass(frozen=True)

@@ -223,3 +223,44 @@ def chain_bound(stages: list[tuple[dict, list]], x: np.ndarray, dtype: str) -> t
             if linear is not None else b
         y, b = oracle.forward(c, weights, y), forward_bound(c, weights, y, dtype) + carried
     return y, b
+
+
+# ---- weight parameters: statistical initializer checks, regularization losses, constraint projections ----
+
+# Mean and variance of N pooled draws are compared within Z_STATISTICAL standard errors. Their sampling
+# distributions are near normal for the N >= 256 the checks pool (bounded or normal elements), so a correct
+# backend fails one statistic with probability about 2 * Phi(-6) = 2e-9; the draws are seeded, so CI is
+# deterministic.
+Z_STATISTICAL = 6.0
+# The Kolmogorov-Smirnov distance of N draws exceeds sqrt(ln(2/alpha) / 2N) with probability <= alpha whatever
+# the distribution (Dvoretzky-Kiefer-Wolfowitz, with Massart's constant): a rigorous false-alarm rate of 1e-9.
+DKW_ALPHA = 1e-9
+
+
+def statistic_bound(variance_of_statistic: float, dtype: str, magnitude: float) -> float:
+    """Bound on |sample statistic - its expectation|: Z standard errors plus the dtype's rounding of values of
+    size `magnitude` (samples are drawn in the backend dtype)."""
+    return Z_STATISTICAL * math.sqrt(max(variance_of_statistic, 0.0)) + 4 * UNIT_ROUNDOFF[dtype] * magnitude
+
+
+def ks_bound(n: int) -> float:
+    """DKW bound on the Kolmogorov-Smirnov distance of n draws from the promised distribution."""
+    return math.sqrt(math.log(2.0 / DKW_ALPHA) / (2.0 * n))
+
+
+def regularizer_bound(n_terms: int, dtype: str, magnitude: float) -> float:
+    """A loss l1 * sum|x| + l2 * sum x^2 is a sum of n terms (products with the factor rounded once): the sum
+    bound of its absolute terms."""
+    return float(sum_bound(n_terms, dtype, np.asarray(magnitude)))
+
+
+def projection_bound(n: int, dtype: str, projected: np.ndarray) -> np.ndarray:
+    """A constraint computes a norm (a sum of n squares, then a square root), a clip, a division and a
+    product: the sum bound of n + 5 operations, relative to the projected weight."""
+    return sum_bound(n + 5, dtype, np.abs(projected))
+
+
+def orthogonality_bound(rows: int, cols: int, gain: float, dtype: str) -> np.ndarray:
+    """Bound on |W^T W - gain^2 I| elementwise for a backend's orthogonal W: Householder QR's columns are
+    orthonormal to about rows * cols * u (Higham, Thm 19.4), then the Gram product's own sum of rows terms."""
+    return sum_bound(rows * cols + rows, dtype, np.asarray(gain * gain))

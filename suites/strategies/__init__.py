@@ -16,11 +16,11 @@ import oracle
 from oracle import activations
 
 from . import conv_transpose, convolution, core, keras1, locally_connected, pooling, reshaping, separable
-from . import advanced_activations, core_shapes
+from . import activity, advanced_activations, core_shapes, weight_params
 from .base import OMIT, Case, config, distinct_inputs  # noqa: F401  (re-exported)
 
 _FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping,
-             advanced_activations, core_shapes, keras1)
+             advanced_activations, core_shapes, activity, weight_params, keras1)
 
 CASES: dict[str, st.SearchStrategy[Case]] = {}
 # layer -> (rng, shape) -> input drawn in float64, for layers whose truth is ill-conditioned on plain uniform

@@ -1,0 +1,91 @@
+"""The weight parameters every weighted layer documents: `<weight>_initializer`, `<weight>_regularizer`,
+`<weight>_constraint`, and `activity_regularizer`. Which weight a prefix names comes from the registration's
+`weight_params` or, by default, from the spec (see `weight_params`).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from . import constraints, initializers, regularizers
+from .registry import LAYERS
+
+# Default order of weights in get_weights() for layers that do not declare `weight_params`: the depthwise and
+# pointwise kernels of separable layers, a kernel, a recurrent kernel, then the bias (present with use_bias).
+ORDER = ("depthwise", "pointwise", "kernel", "recurrent", "bias")
+
+# Layers whose activity regularizer is a parameter of their own (oracle/activity.py adds ActivityRegularization).
+ACTIVITY: dict[str, Any] = {}
+
+
+def weight_params(config: Mapping[str, Any]) -> list[str]:
+    """The parameter prefix of each weight in get_weights() order, e.g. ['kernel', 'bias']."""
+    c = _canonical(config)
+    layer = LAYERS[c["class_name"]]
+    if layer.weight_params is not None:
+        return list(layer.weight_params(c["config"]))
+    cfg = c["config"]
+    return [p for p in ORDER if f"{p}_initializer" in cfg and (p != "bias" or cfg.get("use_bias", True))]
+
+
+def _canonical(config):
+    from . import normalize  # late: oracle/__init__ imports this module
+    return normalize(config)
+
+
+def _pairs(config, shapes):
+    prefixes = weight_params(config)
+    if len(prefixes) != len(shapes):
+        raise ValueError(f"{config['class_name']}: weight_params {prefixes} do not match the {len(shapes)} weights "
+                         "of weight_shapes; declare `weight_params` in the registration")
+    return prefixes
+
+
+def initializer_facts(config: Mapping[str, Any], input_shape: tuple) -> list[initializers.Facts]:
+    """What each weight's initializer promises for its shape (ValueError where Keras 2.2.x raises)."""
+    from . import weight_shapes
+    c = _canonical(config)
+    shapes = weight_shapes(c, input_shape)
+    return [initializers.facts(c["config"][f"{p}_initializer"], s) for p, s in zip(_pairs(c, shapes), shapes)]
+
+
+def activity_regularizer(config: Mapping[str, Any]) -> dict | None:
+    """The canonical regularizer of the layer's output, or None."""
+    c = _canonical(config)
+    if c["class_name"] in ACTIVITY:
+        return ACTIVITY[c["class_name"]](c["config"])
+    return c["config"].get("activity_regularizer")
+
+
+def regularization_losses(config: Mapping[str, Any], weights: list, inputs, outputs=None) -> dict[str, float]:
+    """The loss each regularizer of the layer adds: {'kernel': ..., 'bias': ..., 'activity': ...} (only the
+    regularized ones). The activity loss is taken on the layer's output, summed over the batch (2.2.x); pass
+    `outputs` (a backend's) to regularize those instead of the oracle's forward."""
+    from . import forward
+    c = _canonical(config)
+    ws = [np.asarray(w, dtype=np.float64) for w in weights]
+    out = {}
+    for p, w in zip(_pairs(c, [w.shape for w in ws]), ws):
+        reg = c["config"].get(f"{p}_regularizer")
+        if reg is not None:
+            out[p] = regularizers.loss(reg, w)
+    act = activity_regularizer(c)
+    if act is not None:
+        out["activity"] = regularizers.loss(act, forward(c, ws, inputs) if outputs is None else outputs)
+    return out
+
+
+def constrain(config: Mapping[str, Any], weights: list) -> list[np.ndarray]:
+    """Every weight after its constraint (unconstrained weights unchanged), as Keras applies them after an
+    optimizer step."""
+    c = _canonical(config)
+    ws = [np.asarray(w, dtype=np.float64) for w in weights]
+    out = []
+    for p, w in zip(_pairs(c, [w.shape for w in ws]), ws):
+        con = c["config"].get(f"{p}_constraint")
+        out.append(w.copy() if con is None else constraints.project(con, w))
+    return out
+
+
+PARSERS = {"initializer": initializers.parse, "regularizer": regularizers.parse, "constraint": constraints.parse}

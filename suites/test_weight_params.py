@@ -1,0 +1,72 @@
+"""Generic weight-parameter suite: every layer that documents initializers, regularizers or constraints (found
+from the oracle's specs, so new layers are covered automatically) x adapter x device x dtype x check
+('initializer', 'regularizer', 'constraint'), recorded like the conformance checks."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given, settings
+
+import adapters
+import oracle
+
+from . import checks, divergences
+from .recording import Recorder
+from .strategies import weight_params
+
+LAYERS = weight_params.layers_with_weight_params()
+# Each example of the initializer check pools up to 64 initialisations and every example builds real layers;
+# 8 examples per (layer, adapter, dtype, check) keep the suite's cost near the conformance suite's.
+EXAMPLES = min(settings().max_examples, 8)
+
+
+@pytest.fixture
+def recorder(request, target, check):
+    from conftest import results_path
+    rec = Recorder(request.node.nodeid, *target, check)
+    yield rec
+    rec.flush(results_path(request.config))
+
+
+def _check_of(check: str, layer: str) -> bool:
+    """ActivityRegularization has no weights: only its loss is checked."""
+    return check == "regularizer" or layer != "ActivityRegularization"
+
+
+@pytest.mark.parametrize("check", ["initializer", "regularizer", "constraint"])
+def test_weight_params(target, check, recorder):
+    layer, name, device, dtype = target
+    if layer not in LAYERS or not _check_of(check, layer):
+        pytest.skip(f"{layer} has no {check} parameter")
+    adapter = adapters.get(name)
+    why = adapter.supports({"class_name": layer, "config": {}}, device, dtype)
+    if why:
+        recorder.unsupported(why)
+        pytest.skip(f"{layer} on {name}/{device}/{dtype}: {why}")
+
+    @settings(max_examples=EXAMPLES)
+    @given(case=weight_params.weight_param_case(layer))
+    def examples(case):
+        if check == "regularizer":  # it calls the layer: a known forward divergence is the forward check's finding
+            cfg = oracle.normalize(case.config)["config"]
+            assume(not any(divergences.match(name, layer, cfg, device, dtype, "forward", outcome)
+                           for outcome in ("error", "mismatch")))
+        outcome = checks.run(check, case, adapter, device, dtype)
+        recorder.add(case, outcome)
+        if outcome.status in ("fail", "error"):
+            raise AssertionError(f"{outcome.message}\nreplay: {checks.replay_command(case, name, device, dtype, check)}")
+
+    examples()
+
+
+def test_every_weighted_layer_maps_its_weight_params():
+    """weight_params names one prefix per weight, and each prefix has an initializer parameter."""
+    from hypothesis import strategies as st  # noqa: F401
+    from .strategies import CASES
+    for layer in LAYERS:
+        if layer == "ActivityRegularization":
+            continue
+        case = CASES[layer].example()
+        shapes = oracle.weight_shapes(case.config, case.input_shape)
+        prefixes = oracle.weight_params(case.config)
+        assert len(prefixes) == len(shapes), f"{layer}: {prefixes} for {len(shapes)} weights"
+        assert all(f"{p}_initializer" in oracle.LAYERS[layer].spec for p in prefixes), (layer, prefixes)
