@@ -32,6 +32,11 @@ class Layer:
                      whose backends also compute their coefficients (interpolation weights) and so round more than
                      the linear part at |x| shows; None = the linear part at |x| and |weights|.
     vjp_magnitude:   (config, |g|) -> the same for each element of the input gradient; None = the VJP at |g|.
+    multi_input:     the layer takes a list of inputs (the merge layers). Then `input_shape` is a list of shapes
+                     and x a list of arrays everywhere above; output_shape also checks the number of inputs;
+                     vjp returns ([grad of each input], [grad_w...]); reductions names "input0", "input1" ... for
+                     the gradient of each input; magnitude gets the list of |x| and vjp_magnitude is
+                     (config, [|x|...], |g|) -> [magnitude of each input's gradient].
     """
     name: str
     family: str
@@ -46,6 +51,7 @@ class Layer:
     selects: bool = False
     magnitude: Callable | None = None
     vjp_magnitude: Callable | None = None
+    multi_input: bool = False
     examples: tuple = field(default=())
 
 
