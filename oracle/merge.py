@@ -125,6 +125,7 @@ def _sum(xs):
 
 
 def _product_except(xs, i):
+    """The product of every input but the i-th (every input for i = None), left to right."""
     y = np.ones(())
     for j, x in enumerate(xs):
         if j != i:
@@ -142,7 +143,7 @@ def _first_max(xs):
 ELEMENTWISE = {  # name -> (forward on aligned inputs, [cotangent of each aligned input] given g)
     "Add": (_sum, lambda xs, g: [g] * len(xs)),
     "Subtract": (lambda xs: xs[0] - xs[1], lambda xs, g: [g, -g]),
-    "Multiply": (lambda xs: _product_except(xs, -1) * xs[-1],
+    "Multiply": (lambda xs: _product_except(xs, None),
                  lambda xs, g: [g * _product_except(xs, i) for i in range(len(xs))]),
     "Average": (lambda xs: _sum(xs) / len(xs), lambda xs, g: [g / len(xs)] * len(xs)),
     "Maximum": (lambda xs: np.max(np.stack(np.broadcast_arrays(*xs)), axis=0),

@@ -115,6 +115,15 @@ def activation_vjp_bound(name: str, y: np.ndarray, b: np.ndarray, g: np.ndarray,
     return drift * np.abs(g) + rho * d1 * np.abs(g) + np.finfo(dtype).tiny
 
 
+def _abs(x):
+    """|x|, elementwise over a list of inputs too."""
+    return [np.abs(a) for a in x] if isinstance(x, list) else np.abs(x)
+
+
+def _shape(x):
+    return [a.shape for a in x] if isinstance(x, list) else x.shape
+
+
 def _parts(config, weights, x, dtype):
     """(registration, linear config or None, activation, pre-activation y, bound on y)."""
     layer = oracle.layer_of(config)
@@ -124,11 +133,11 @@ def _parts(config, weights, x, dtype):
         return layer, cfg, None, act, x, np.zeros_like(x)
     lc = {"class_name": layer.name, "config": linear}
     y = oracle.forward(lc, weights, x)
-    if layer.magnitude is not None:  # coefficients computed by the backend (UpSampling2D bilinear)
-        mag = layer.magnitude(cfg, np.abs(x))
+    if layer.magnitude is not None:  # coefficients computed by the backend (UpSampling2D bilinear), Subtract
+        mag = layer.magnitude(cfg, _abs(x))
     else:
-        mag = np.abs(y) if layer.selects else oracle.forward(lc, [np.abs(w) for w in weights], np.abs(x))
-    return layer, cfg, lc, act, y, sum_bound(layer.reductions(cfg, x.shape)["output"], dtype, mag)
+        mag = np.abs(y) if layer.selects else oracle.forward(lc, [np.abs(w) for w in weights], _abs(x))
+    return layer, cfg, lc, act, y, sum_bound(layer.reductions(cfg, _shape(x))["output"], dtype, mag)
 
 
 def forward_bound(config: dict, weights: list, x: np.ndarray, dtype: str) -> np.ndarray:
@@ -150,12 +159,15 @@ def kink_distance(config: dict, weights: list, x: np.ndarray, dtype: str) -> flo
 
 
 def vjp_bounds(config: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype: str):
-    """(bound for the input gradient, [bound for each weight gradient])."""
+    """(bound for the input gradient, [bound for each weight gradient]); for a multi-input layer the first item
+    is the list of the inputs' gradient bounds."""
     layer, cfg, lc, act, y, b = _parts(config, weights, x, dtype)
     gy = activations.vjp(act, y, g)
     b_gy = activation_vjp_bound(act, y, b, g, dtype)
     if lc is None:
         return b_gy, []
+    if layer.multi_input:
+        return _multi_input_vjp_bounds(layer, cfg, lc, weights, x, gy, b_gy, dtype)
     red = layer.reductions(cfg, x.shape)
     # The absolute terms of each gradient sum: the VJP at |x|, |w|, |g| for (multi)linear maps; a selecting map
     # (max pooling) routes |g| through the elements the real input selects.
@@ -167,6 +179,19 @@ def vjp_bounds(config: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype:
     bx = sum_bound(red["input"], dtype, mag_x) + carried_x
     bw = [sum_bound(red[f"weight{i}"], dtype, m) + c for i, (m, c) in enumerate(zip(mag_w, carried_w))]
     return bx, bw
+
+
+def _multi_input_vjp_bounds(layer, cfg, lc, weights, xs, gy, b_gy, dtype):
+    """The rule above for each input of a merge layer (no weights): the sum bound of the input's gradient over
+    its absolute terms (the layer's vjp_magnitude, else the VJP at |x| and |g|; a selecting layer routes |g|
+    through the input that wins at the real x), plus the cotangent's own error carried the same way."""
+    ax = list(xs) if layer.selects else _abs(xs)
+    red = layer.reductions(cfg, _shape(xs))
+    if layer.vjp_magnitude is not None:
+        mags, carried = layer.vjp_magnitude(cfg, ax, np.abs(gy)), layer.vjp_magnitude(cfg, ax, b_gy)
+    else:
+        mags, carried = oracle.vjp(lc, [], ax, np.abs(gy))[0], oracle.vjp(lc, [], ax, b_gy)[0]
+    return [sum_bound(red[f"input{i}"], dtype, m) + c for i, (m, c) in enumerate(zip(mags, carried))], []
 
 
 def chain_bound(stages: list[tuple[dict, list]], x: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray]:
