@@ -70,7 +70,7 @@ class Adapter(abc.ABC):
     def build_error(self, raw_config: dict, input_shape) -> Exception | None:
         """Build and call the layer from a raw (possibly invalid) config; the exception it raised, or None.
         `input_shape` is a list of shapes for a call on a list of inputs."""
-        if isinstance(input_shape, list) and all(isinstance(s, (list, tuple)) for s in input_shape):
+        if input_shape and all(isinstance(s, (list, tuple)) for s in input_shape):
             return self._build_error(raw_config, [tuple(s) for s in input_shape])
         return self._build_error(raw_config, tuple(input_shape))
 
