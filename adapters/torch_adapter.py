@@ -308,9 +308,18 @@ def _keras_aligned(xs):
     return [x.reshape(x.shape[:1] + (1,) * (rank - x.dim()) + x.shape[1:]) for x in xs]
 
 
-def _fold(op):
+def _count(name, xs, exactly=None):
+    """Keras's call contract, which torch ops do not know: a list of at least 2 inputs (exactly 2 for Subtract
+    and Dot)."""
+    if len(xs) < 2 or (exactly is not None and len(xs) != exactly):
+        raise ValueError(f"{name} takes a list of {'exactly' if exactly else 'at least'} {exactly or 2} inputs, "
+                         f"got {len(xs)}")
+
+
+def _fold(op, name, exactly=None):
     """Keras folds its merges left to right: ((x0 op x1) op x2) ..."""
     def run(torch, cfg, xs, ws):
+        _count(name, xs, exactly)
         xs = _keras_aligned(xs)
         y = xs[0]
         for x in xs[1:]:
@@ -320,15 +329,16 @@ def _fold(op):
 
 
 def _average(torch, cfg, xs, ws):
-    return _fold(lambda torch, a, b: a + b)(torch, cfg, xs, ws) / len(xs)
+    return _fold(lambda torch, a, b: a + b, "Average")(torch, cfg, xs, ws) / len(xs)
 
 
 # torch.maximum splits the gradient of a tie in halves; Keras's tf.maximum gives it to the left operand (x >= y),
 # so the first input attaining the maximum takes it all: torch.where routes the gradient to the branch it picks.
-_maximum = _fold(lambda torch, a, b: torch.where(a >= b, a, b))
+_maximum = _fold(lambda torch, a, b: torch.where(a >= b, a, b), "Maximum")
 
 
 def _concatenate(torch, cfg, xs, ws):
+    _count("Concatenate", xs)
     return torch.cat(xs, dim=cfg["axis"])
 
 
@@ -341,6 +351,7 @@ def _keras_l2_normalize(torch, x, axis):
 def _dot(torch, cfg, xs, ws):
     """Per-sample contraction of axes[0] of x with axes[1] of y (axes count the batch axis): both as (batch, free,
     k), one bmm, then x's free axes followed by y's; a result of rank 1 becomes (batch, 1) as in K.batch_dot."""
+    _count("Dot", xs, exactly=2)
     x, y = xs
     a0, a1 = (a % t.dim() for a, t in zip(cfg["axes"], xs))
     if cfg["normalize"]:
@@ -352,8 +363,8 @@ def _dot(torch, cfg, xs, ws):
 
 
 _LAYERS.update({
-    "Add": _fold(lambda torch, a, b: a + b), "Subtract": _fold(lambda torch, a, b: a - b),
-    "Multiply": _fold(lambda torch, a, b: a * b), "Average": _average, "Maximum": _maximum,
+    "Add": _fold(lambda torch, a, b: a + b, "Add"), "Subtract": _fold(lambda torch, a, b: a - b, "Subtract", 2),
+    "Multiply": _fold(lambda torch, a, b: a * b, "Multiply"), "Average": _average, "Maximum": _maximum,
     "Concatenate": _concatenate, "Dot": _dot,
 })
 

@@ -53,7 +53,7 @@ def broadcast_shape(layer: str, shapes: list[tuple]) -> tuple:
     return (next(iter(batches), None), *out)
 
 
-def _aligned(xs: list[np.ndarray]) -> list[np.ndarray]:
+def keras_aligned(xs: list[np.ndarray]) -> list[np.ndarray]:
     """Lower-rank inputs with size-1 axes inserted after the batch axis, as Keras 2.2.x `_Merge.call` does."""
     rank = max(x.ndim for x in xs)
     return [x.reshape(x.shape[:1] + (1,) * (rank - x.ndim) + x.shape[1:]) for x in xs]
@@ -61,7 +61,7 @@ def _aligned(xs: list[np.ndarray]) -> list[np.ndarray]:
 
 def _unbroadcast(g: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The cotangent of a broadcast input: summed over the axes it was broadcast along, in its own shape."""
-    aligned = _aligned([x, g])[0].shape
+    aligned = keras_aligned([x, g])[0].shape
     axes = tuple(i for i, (a, b) in enumerate(zip(aligned, g.shape)) if a == 1 and b != 1)
     return g.sum(axis=axes, keepdims=True).reshape(x.shape)
 
@@ -153,7 +153,7 @@ ELEMENTWISE = {  # name -> (forward on aligned inputs, [cotangent of each aligne
 
 def _elementwise_vjp(name):
     def vjp(cfg, weights, xs, g):
-        cots = ELEMENTWISE[name][1](_aligned(xs), g)
+        cots = ELEMENTWISE[name][1](keras_aligned(xs), g)
         return [_unbroadcast(np.broadcast_to(c, g.shape), x) for c, x in zip(cots, xs)], []
     return vjp
 
@@ -184,13 +184,13 @@ def _elementwise_output_shape(name):
 for _name in ELEMENTWISE:
     register(Layer(
         name=_name, family="merge", spec={}, multi_input=True,
-        forward=lambda cfg, weights, xs, _n=_name: ELEMENTWISE[_n][0](_aligned(xs)),
+        forward=lambda cfg, weights, xs, _n=_name: ELEMENTWISE[_n][0](keras_aligned(xs)),
         vjp=_elementwise_vjp(_name), output_shape=_elementwise_output_shape(_name),
         weight_shapes=lambda cfg, shapes: [],
         split_activation=lambda cfg: (cfg, "linear"),
         reductions=_elementwise_reductions(_name),
         selects=_name == "Maximum",
         # Subtract's absolute terms are |x0| + |x1|; the layer at |x| would give |x0| - |x1|
-        magnitude=(lambda cfg, ax: _sum(_aligned(ax))) if _name == "Subtract" else None,
+        magnitude=(lambda cfg, ax: _sum(keras_aligned(ax))) if _name == "Subtract" else None,
         vjp_magnitude=(lambda cfg, ax, ag: [_unbroadcast(ag, a) for a in ax]) if _name == "Subtract" else None,
     ))

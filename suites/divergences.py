@@ -57,6 +57,7 @@ def _ops_add_misplaces_a_broadcast_operand(cfg: dict, shapes) -> bool:
 
 # Conditions on the canonical config and the case's input shape(s), for what the config alone cannot say.
 SHAPE_CONDITIONS = {
+    "a_list_of_one_input": lambda cfg, shapes: len(shapes) == 1 and isinstance(shapes[0], (list, tuple)),
     "ops_add_misplaces_a_broadcast_operand": _ops_add_misplaces_a_broadcast_operand,
 }
 
