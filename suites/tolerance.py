@@ -201,16 +201,23 @@ def chain_bound(stages: list[tuple[dict, list]], x: np.ndarray, dtype: str) -> t
     through its linear map: the layer applied to the incoming bound with |weights| (for a selecting map such
     as max pooling the window maximum of the bound, also an upper bound). Stages must have a linear
     activation, where that carrying is exact; metamorphic relations only chain such layers."""
-    y, b = np.asarray(x, dtype=np.float64), np.zeros(np.shape(x))
+    if isinstance(x, list):  # a merge layer first, on inputs that carry no error yet
+        y, b = [np.asarray(a, dtype=np.float64) for a in x], None
+    else:
+        y, b = np.asarray(x, dtype=np.float64), np.zeros(np.shape(x))
     for config, weights in stages:
-        c = oracle.normalize(config, y.shape)
+        multi = isinstance(y, list)
+        c = oracle.normalize(config, [a.shape for a in y] if multi else y.shape)
         linear, act = oracle.layer_of(c).split_activation(c["config"])
         if act != "linear":
             raise ValueError(f"chain_bound: {c['class_name']} has activation={act!r}; chained stages must be linear")
         aw = [np.abs(w) for w in weights]
         # the map applied to the incoming bound, less its value at 0 (the bias: an affine map carries an input
-        # error through its linear part only)
-        carried = np.maximum(oracle.forward(c, aw, b) - oracle.forward(c, aw, np.zeros_like(b)), 0.0) \
-            if linear is not None else b
+        # error through its linear part only); a merge stage comes first and receives exact inputs
+        if multi:
+            carried = 0.0
+        else:
+            carried = np.maximum(oracle.forward(c, aw, b) - oracle.forward(c, aw, np.zeros_like(b)), 0.0) \
+                if linear is not None else b
         y, b = oracle.forward(c, weights, y), forward_bound(c, weights, y, dtype) + carried
     return y, b
