@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .params import REQUIRED, boolean, invalid, parse_config
+from .params import invalid, parse_config
 from .registry import LAYERS, Layer, register
 
 L2_EPSILON = 1e-12  # tf.nn.l2_normalize's default, which Keras 2.2.x K.l2_normalize uses: on the squared sum

@@ -1,9 +1,10 @@
 """Reproducer bundles: one self-contained directory per failing record, ready for an upstream bug report.
 
 A bundle holds `config.json` (the canonical config, backend, device, dtype, check), `arrays.npz` (input, or x0,
-x1 ... for a multi-input layer (merge), weights, cotangent, the oracle's expected values and the per-element bounds, regenerated from the record's seed exactly
-as the suite drew them), `repro.py` (NumPy plus the one backend; exits 1 while the disagreement exists) and a
-copy of the backend's adapter, which is the suite's translation of a Keras config onto that backend.
+x1 ... for a multi-input layer (merge), weights, cotangent, the oracle's expected values and the per-element
+bounds, regenerated from the record's seed exactly as the suite drew them), `repro.py` (NumPy plus the one
+backend; exits 1 while the disagreement exists) and a copy of the backend's adapter, which is the suite's
+translation of a Keras config onto that backend.
 """
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ def write_bundle(record: dict[str, Any], out: Path) -> Path:
     spec = {"layer": record["layer"], "adapter": record["adapter"], "adapter_module": module,
             "device": record["device"], "dtype": dtype, "check": check, "config": config,
             "raw_config": record["config"], "input_shape": record["input_shape"], "seed": record["seed"],
-            "n_weights": len(ws), "n_inputs": len(x) if multi else None, "compared": compared, "status_when_recorded": record["status"],
+            "n_weights": len(ws), "n_inputs": len(x) if multi else None, "compared": compared,
+            "status_when_recorded": record["status"],
             "reason_when_recorded": record.get("reason"), "suite_replay": record.get("replay")}
     (where / "config.json").write_text(json.dumps(spec, indent=1, default=str))
     shutil.copy(MAIN, where / "repro.py")

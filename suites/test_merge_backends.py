@@ -109,7 +109,8 @@ def test_maximum_tie_gradient_follows_the_first_input_rule(backend):
         assert outcome.status in ("pass", "known-divergence"), (
             f"{outcome.message}\nreplay: "
             f"{checks.replay_command(case, backend.name, backend.device, backend.dtype, 'tie_gradient')}")
-        stacked = np.stack(np.broadcast_arrays(*merge.keras_aligned(checks.tied(strategies.arrays(case, "float64")[0]))))
+        xs = checks.tied(strategies.arrays(case, "float64")[0])
+        stacked = np.stack(np.broadcast_arrays(*merge.keras_aligned(xs)))
         # a tie decides the gradient where the maximum is attained by more than one input
         decided.append(bool(np.any(np.sum(stacked == stacked.max(axis=0), axis=0) > 1)))
 
