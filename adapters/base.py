@@ -17,10 +17,20 @@ def conformance_environment() -> None:
     os.environ["KERAS_BACKEND"] = "tensorflow"
 
 
+def _cast(inputs, dtype):
+    """The input as an array in `dtype`, or each input of a list of arrays (a multi-input layer: merge) as one;
+    a nested list of numbers is one input."""
+    if isinstance(inputs, list) and inputs and all(isinstance(x, np.ndarray) for x in inputs):
+        return [np.asarray(x, dtype) for x in inputs]
+    return np.asarray(inputs, dtype)
+
+
 class Adapter(abc.ABC):
     """One backend. Subclasses set the class attributes and implement `_forward`, `_vjp`, `_build_error`.
 
-    Adapters take canonical configs and documented-layout weights and do all translation themselves."""
+    Adapters take canonical configs and documented-layout weights and do all translation themselves.
+    A multi-input layer (the merge layers) gets a list of inputs, a list of input shapes in `build_error`, and
+    its vjp returns the list of the inputs' gradients in place of the one input gradient."""
     name: str = ""
     package: str = ""              # the distribution whose presence makes the adapter available
     devices: tuple[str, ...] = ("cpu",)
@@ -49,12 +59,12 @@ class Adapter(abc.ABC):
 
     def forward(self, config, weights, inputs, *, device="cpu", dtype="float64", training=False, seed=None):
         """The backend's output as a NumPy array in the backend dtype."""
-        return self._forward(config, [np.asarray(w, dtype) for w in weights], np.asarray(inputs, dtype),
+        return self._forward(config, [np.asarray(w, dtype) for w in weights], _cast(inputs, dtype),
                              device=device, dtype=dtype, training=training, seed=seed)
 
     def vjp(self, config, weights, inputs, cotangents, *, device="cpu", dtype="float64"):
         """(input gradient, [weight gradients]) of <cotangents, forward(...)> by the framework's autodiff."""
-        return self._vjp(config, [np.asarray(w, dtype) for w in weights], np.asarray(inputs, dtype),
+        return self._vjp(config, [np.asarray(w, dtype) for w in weights], _cast(inputs, dtype),
                          np.asarray(cotangents, dtype), device=device, dtype=dtype)
 
     def compute_mask(self, config, weights, inputs, *, device="cpu", dtype="float64"):
@@ -66,8 +76,11 @@ class Adapter(abc.ABC):
         """Backend mask; the default is no mask (an adapter that maps a masking layer overrides this)."""
         return None
 
-    def build_error(self, raw_config: dict, input_shape: tuple) -> Exception | None:
-        """Build and call the layer from a raw (possibly invalid) config; the exception it raised, or None."""
+    def build_error(self, raw_config: dict, input_shape) -> Exception | None:
+        """Build and call the layer from a raw (possibly invalid) config; the exception it raised, or None.
+        `input_shape` is a list of shapes for a call on a list of inputs."""
+        if input_shape and all(isinstance(s, (list, tuple)) for s in input_shape):
+            return self._build_error(raw_config, [tuple(s) for s in input_shape])
         return self._build_error(raw_config, tuple(input_shape))
 
     def versions(self) -> dict[str, str]:

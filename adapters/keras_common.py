@@ -32,6 +32,8 @@ class KerasAdapter(Adapter):
         "Reshape", "Permute", "RepeatVector", "Masking", "Lambda", "Input",
         # activity regularization (initializers, regularizers and constraints: initial_weights ... below):
         "ActivityRegularization",
+        # merge (called on a list of inputs):
+        "Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate", "Dot",
     })
 
     def _frameworks(self):
@@ -63,7 +65,7 @@ class KerasAdapter(Adapter):
         if config["class_name"] in ("Lambda", "Input"):  # built from Python objects, not from a config
             return self._function_layer(config, dtype)
         layer = getattr(k.layers, config["class_name"]).from_config({**self._translate(config), "dtype": dtype})
-        layer.build(tuple(input_shape))
+        layer.build([tuple(s) for s in input_shape] if isinstance(input_shape, list) else tuple(input_shape))
         if weights is not None:
             layer.set_weights(weights)
         return layer
@@ -132,27 +134,37 @@ class KerasAdapter(Adapter):
 
     def _forward(self, config, weights, x, *, device, dtype, training, seed):
         tf, _ = self._frameworks()
+        multi = isinstance(x, list)  # a merge layer: built with the list of shapes, called on the list
         with self._device(device):
-            layer = self._layer(config, dtype, x.shape, weights)
-            return np.asarray(layer(tf.constant(x), training=training))
+            layer = self._layer(config, dtype, [a.shape for a in x] if multi else x.shape, weights)
+            inputs = [tf.constant(a) for a in x] if multi else tf.constant(x)
+            return np.asarray(layer(inputs, training=training))
 
     def _vjp(self, config, weights, x, g, *, device, dtype):
         tf, _ = self._frameworks()
+        multi = isinstance(x, list)
+        xs = x if multi else [x]
         with self._device(device):
-            layer = self._layer(config, dtype, x.shape, weights)
-            xt = tf.constant(x)
+            layer = self._layer(config, dtype, [a.shape for a in xs] if multi else x.shape, weights)
+            xts = [tf.constant(a) for a in xs]
             with tf.GradientTape() as tape:
-                tape.watch(xt)
-                loss = tf.reduce_sum(layer(xt) * tf.constant(g))
-            grads = tape.gradient(loss, [xt] + self._variables(layer))
-        return np.asarray(grads[0]), [np.asarray(w) for w in grads[1:]]
+                for xt in xts:
+                    tape.watch(xt)
+                loss = tf.reduce_sum(layer(xts if multi else xts[0]) * tf.constant(g))
+            grads = tape.gradient(loss, xts + self._variables(layer))
+        # an input the output does not depend on gets None from the tape: its gradient is zero
+        gx = [np.zeros_like(a) if gr is None else np.asarray(gr) for a, gr in zip(xs, grads)]
+        return (gx if multi else gx[0]), [np.asarray(w) for w in grads[len(xs):]]
 
     def _build_error(self, raw_config, input_shape):
         tf, k = self._frameworks()
         try:
             cls = getattr(k.layers, raw_config["class_name"])
             layer = cls.from_config(dict(raw_config.get("config", {})))
-            layer(tf.zeros(input_shape, dtype=layer.compute_dtype))
+            if isinstance(input_shape, list):  # a call on a list of inputs
+                layer([tf.zeros(s, dtype=layer.compute_dtype) for s in input_shape])
+            else:
+                layer(tf.zeros(input_shape, dtype=layer.compute_dtype))
         except Exception as exc:  # any exception is the backend rejecting the config; the test inspects it
             return exc
         return None

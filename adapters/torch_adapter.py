@@ -424,6 +424,75 @@ _LAYERS.update({
     "Lambda": lambda torch, cfg, x, ws: x ** 2 if cfg["function"] == "square" else _antirectifier(torch, x),
 })
 _MASKS = {"Masking": lambda torch, cfg, x: _kept_steps(x, cfg["mask_value"])}
+# ---- merge (a list of inputs) ----
+
+def _keras_aligned(xs):
+    """Keras _Merge inserts size-1 axes right after the batch axis of lower-rank inputs (torch broadcasting would
+    insert them in front of the batch axis)."""
+    rank = max(x.dim() for x in xs)
+    return [x.reshape(x.shape[:1] + (1,) * (rank - x.dim()) + x.shape[1:]) for x in xs]
+
+
+def _count(name, xs, exactly=None):
+    """Keras's call contract, which torch ops do not know: a list of at least 2 inputs (exactly 2 for Subtract
+    and Dot)."""
+    if len(xs) < 2 or (exactly is not None and len(xs) != exactly):
+        raise ValueError(f"{name} takes a list of {'exactly' if exactly else 'at least'} {exactly or 2} inputs, "
+                         f"got {len(xs)}")
+
+
+def _fold(op, name, exactly=None):
+    """Keras folds its merges left to right: ((x0 op x1) op x2) ..."""
+    def run(torch, cfg, xs, ws):
+        _count(name, xs, exactly)
+        xs = _keras_aligned(xs)
+        y = xs[0]
+        for x in xs[1:]:
+            y = op(torch, y, x)
+        return y
+    return run
+
+
+def _average(torch, cfg, xs, ws):
+    return _fold(lambda torch, a, b: a + b, "Average")(torch, cfg, xs, ws) / len(xs)
+
+
+# torch.maximum splits the gradient of a tie in halves; Keras's tf.maximum gives it to the left operand (x >= y),
+# so the first input attaining the maximum takes it all: torch.where routes the gradient to the branch it picks.
+_maximum = _fold(lambda torch, a, b: torch.where(a >= b, a, b), "Maximum")
+
+
+def _concatenate(torch, cfg, xs, ws):
+    _count("Concatenate", xs)
+    return torch.cat(xs, dim=cfg["axis"])
+
+
+def _keras_l2_normalize(torch, x, axis):
+    """Keras 2 K.l2_normalize: x * rsqrt(max(sum x^2, 1e-12)) (TRAPS.md 22). F.normalize divides by
+    max(norm, 1e-12), a floor a million times lower in norm, so tiny vectors would come out unit length."""
+    return x * torch.rsqrt(torch.clamp((x * x).sum(dim=axis, keepdim=True), min=1e-12))
+
+
+def _dot(torch, cfg, xs, ws):
+    """Per-sample contraction of axes[0] of x with axes[1] of y (axes count the batch axis): both as (batch, free,
+    k), one bmm, then x's free axes followed by y's; a result of rank 1 becomes (batch, 1) as in K.batch_dot."""
+    _count("Dot", xs, exactly=2)
+    x, y = xs
+    a0, a1 = (a % t.dim() for a, t in zip(cfg["axes"], xs))
+    if cfg["normalize"]:
+        x, y = _keras_l2_normalize(torch, x, a0), _keras_l2_normalize(torch, y, a1)
+    xm, ym = x.movedim(a0, -1), y.movedim(a1, -1)
+    out = torch.bmm(xm.reshape(x.shape[0], -1, xm.shape[-1]), ym.reshape(y.shape[0], -1, ym.shape[-1]).transpose(1, 2))
+    out = out.reshape(x.shape[0], *xm.shape[1:-1], *ym.shape[1:-1])
+    return out.unsqueeze(1) if out.dim() == 1 else out
+
+
+_LAYERS.update({
+    "Add": _fold(lambda torch, a, b: a + b, "Add"), "Subtract": _fold(lambda torch, a, b: a - b, "Subtract", 2),
+    "Multiply": _fold(lambda torch, a, b: a * b, "Multiply"), "Average": _average, "Maximum": _maximum,
+    "Concatenate": _concatenate, "Dot": _dot,
+})
+
 
 
 class TorchAdapter(Adapter):
@@ -454,18 +523,21 @@ class TorchAdapter(Adapter):
 
     def _forward(self, config, weights, x, *, device, dtype, training, seed):
         torch = _torch()
-        xt, *ws = self._tensors([x, *weights], device)
+        xs = x if isinstance(x, list) else [x]  # a list: a merge layer's inputs
+        ts = self._tensors([*xs, *weights], device)
         with torch.no_grad():
-            y = _LAYERS[config["class_name"]](torch, config["config"], xt, ws)
+            y = _LAYERS[config["class_name"]](torch, config["config"], ts[:len(xs)] if xs is x else ts[0],
+                                              ts[len(xs):])
         return y.cpu().numpy()
 
     def _vjp(self, config, weights, x, g, *, device, dtype):
         torch = _torch()
-        xt, *ws = self._tensors([x, *weights], device, grad=True)
-        y = _LAYERS[config["class_name"]](torch, config["config"], xt, ws)
-        grads = torch.autograd.grad(y, [xt, *ws], grad_outputs=torch.tensor(g, device=device), allow_unused=True)
-        out = [np.zeros_like(a) if gr is None else gr.cpu().numpy() for a, gr in zip([x, *weights], grads)]
-        return out[0], out[1:]
+        xs = x if isinstance(x, list) else [x]
+        ts = self._tensors([*xs, *weights], device, grad=True)
+        y = _LAYERS[config["class_name"]](torch, config["config"], ts[:len(xs)] if xs is x else ts[0], ts[len(xs):])
+        grads = torch.autograd.grad(y, ts, grad_outputs=torch.tensor(g, device=device), allow_unused=True)
+        out = [np.zeros_like(a) if gr is None else gr.cpu().numpy() for a, gr in zip([*xs, *weights], grads)]
+        return (out[:len(xs)] if xs is x else out[0]), out[len(xs):]
 
     def _compute_mask(self, config, weights, x, *, device, dtype):
         fn = _MASKS.get(config["class_name"])

@@ -13,6 +13,8 @@ Weight parameters (oracle/weight_parameters.py; initializers.py, regularizers.py
         mean, variance, fourth moment, CDF) or orthogonality its initializer promises;
     regularization_losses(config, weights, inputs) -> {'kernel': loss, 'bias': ..., 'activity': ...};
     constrain(config, weights) -> [weights after their constraints].
+Multi-input layers (the merge layers, `Layer.multi_input`) take a list of input shapes wherever a shape is asked
+for and a list of arrays as `inputs`; their vjp returns the list of the inputs' gradients.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import numpy as np
 
 # importing a family registers its layers
 from . import activations, conv_transpose, convolution, core, locally_connected  # noqa: F401
-from . import keras1, pooling, reshaping, separable  # noqa: F401
+from . import keras1, merge, merge_axes, pooling, reshaping, separable  # noqa: F401
 from . import activity, advanced_activations, core_functions, core_shapes  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
@@ -31,7 +33,7 @@ from .weight_parameters import constrain, initializer_facts, regularization_loss
 
 __all__ = ["LAYERS", "ROWS", "normalize", "forward", "output_shape", "weight_shapes", "vjp", "vjp_reference",
            "layer_of", "row_name", "row_target", "compute_mask", "weight_params", "initializer_facts",
-           "regularization_losses", "constrain"]
+           "regularization_losses", "constrain", "input_shapes"]
 
 # Report rows: the Keras 2 classes, then the Keras 1 signatures of seed 000 (keras1.Convolution2D ...).
 ROWS: tuple[str, ...] = tuple(sorted(LAYERS)) + tuple(sorted(keras1.ROWS))
@@ -59,6 +61,16 @@ def layer_of(config: Mapping[str, Any]) -> Layer:
     return LAYERS[name]
 
 
+def input_shapes(layer: Layer, input_shape):
+    """A shape as a tuple; for a multi-input layer a list of such tuples (a single shape is rejected)."""
+    if not layer.multi_input:
+        return tuple(input_shape)
+    if not isinstance(input_shape, (list, tuple)) or not all(isinstance(s, (list, tuple)) for s in input_shape):
+        raise ValueError(f"{layer.name}: input_shape={input_shape!r} is not allowed: expected a list of input "
+                         "shapes (the layer takes a list of inputs)")
+    return [tuple(s) for s in input_shape]
+
+
 def normalize(config: Mapping[str, Any], input_shape: tuple | None = None) -> dict:
     """The canonical config: defaults filled in, ints expanded to tuples, invalid values rejected.
 
@@ -75,27 +87,37 @@ def normalize(config: Mapping[str, Any], input_shape: tuple | None = None) -> di
     canonical = {"class_name": layer.name, "config": layer.resolve(cfg)}
     shape = input_shape if input_shape is not None else raw.get("batch_input_shape")
     if shape is not None:
-        layer.output_shape(cfg, tuple(shape))
+        layer.output_shape(cfg, input_shapes(layer, shape))
     return canonical
 
 
-def output_shape(config: Mapping[str, Any], input_shape: tuple) -> tuple:
-    """The output shape for `input_shape` (batch included; None entries stay None)."""
+def output_shape(config: Mapping[str, Any], input_shape) -> tuple:
+    """The output shape for `input_shape` (batch included; None entries stay None; a list for a multi-input layer)."""
     c = normalize(config)
-    return LAYERS[c["class_name"]].output_shape(c["config"], tuple(input_shape))
+    layer = LAYERS[c["class_name"]]
+    return layer.output_shape(c["config"], input_shapes(layer, input_shape))
 
 
-def weight_shapes(config: Mapping[str, Any], input_shape: tuple) -> list[tuple]:
+def weight_shapes(config: Mapping[str, Any], input_shape) -> list[tuple]:
     """Weight shapes in the documented get_weights() order and layout."""
     c = normalize(config, input_shape)
-    return [tuple(s) for s in LAYERS[c["class_name"]].weight_shapes(c["config"], tuple(input_shape))]
+    layer = LAYERS[c["class_name"]]
+    return [tuple(s) for s in layer.weight_shapes(c["config"], input_shapes(layer, input_shape))]
 
 
 def _prepare(config, weights, inputs):
-    x = np.asarray(inputs, dtype=np.float64)
-    c = normalize(config, x.shape)
-    layer = LAYERS[c["class_name"]]
-    expected = layer.weight_shapes(c["config"], x.shape)
+    layer = layer_of(config)
+    if layer.multi_input:
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError(f"{layer.name}: inputs of shape {np.shape(inputs)} are not allowed: expected a list "
+                             "of arrays (the layer takes a list of inputs)")
+        x = [np.asarray(a, dtype=np.float64) for a in inputs]
+        shape = [a.shape for a in x]
+    else:
+        x = np.asarray(inputs, dtype=np.float64)
+        shape = x.shape
+    c = normalize(config, shape)
+    expected = layer.weight_shapes(c["config"], shape)
     ws = [np.asarray(w, dtype=np.float64) for w in weights]
     got = [w.shape for w in ws]
     if got != [tuple(s) for s in expected]:
@@ -124,12 +146,16 @@ def vjp_reference(config: Mapping[str, Any]) -> str:
     return "analytic" if layer_of(config).vjp is not None else "finite-difference"
 
 
-def vjp(config: Mapping[str, Any], weights: list, inputs, cotangents) -> tuple[np.ndarray, list[np.ndarray]]:
-    """(gradient w.r.t. the input, [gradient w.r.t. each weight]) of <cotangents, forward(...)>."""
+def vjp(config: Mapping[str, Any], weights: list, inputs, cotangents):
+    """(gradient w.r.t. the input, [gradient w.r.t. each weight]) of <cotangents, forward(...)>; for a
+    multi-input layer the first item is the list of the inputs' gradients."""
     layer, cfg, ws, x = _prepare(config, weights, inputs)
     g = np.asarray(cotangents, dtype=np.float64)
     if layer.vjp is not None:
         gx, gws = layer.vjp(cfg, ws, x, g)
-        return gx, list(gws)
-    grads = numeric_vjp(lambda xx, *ww: layer.forward(cfg, list(ww), xx), [x, *ws], g)
-    return grads[0], grads[1:]
+        return (list(gx) if layer.multi_input else gx), list(gws)
+    xs = x if layer.multi_input else [x]
+    k = len(xs)
+    grads = numeric_vjp(lambda *a: layer.forward(cfg, list(a[k:]), list(a[:k]) if layer.multi_input else a[0]),
+                        [*xs, *ws], g)
+    return (grads[:k] if layer.multi_input else grads[0]), grads[k:]

@@ -43,6 +43,11 @@ class Layer:
     weight_params:   config -> the parameter prefix of each weight in get_weights() order ('kernel', 'bias',
                      'gamma' ...), the weight `<prefix>_initializer/_regularizer/_constraint` act on; None = the
                      default of oracle/weight_parameters.py (depthwise, pointwise, kernel, recurrent, bias if use_bias).
+    multi_input:     the layer takes a list of inputs (the merge layers). Then `input_shape` is a list of shapes
+                     and x a list of arrays everywhere above; output_shape also checks the number of inputs;
+                     vjp returns ([grad of each input], [grad_w...]); reductions names "input0", "input1" ... for
+                     the gradient of each input; magnitude gets the list of |x| and vjp_magnitude is
+                     (config, [|x|...], |g|) -> [magnitude of each input's gradient].
     """
     name: str
     family: str
@@ -60,6 +65,7 @@ class Layer:
     resolve: Callable[[Config], Config] = lambda cfg: cfg
     magnitude_at_input: bool = False
     compute_mask: Callable | None = None
+    multi_input: bool = False
     examples: tuple = field(default=())
     weight_params: Callable[[Config], list] | None = None
 

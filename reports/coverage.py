@@ -44,8 +44,9 @@ def coverage(records: list[Record]) -> list[dict[str, Any]]:
             for name, value in canonical.items():
                 values[name][_show(value)] += 1
                 defaulted[name] += name not in raw
-            if r.get("input_shape"):
-                ranks[len(r["input_shape"])] += 1
+            shape = r.get("input_shape")
+            if shape:  # a multi-input (merge) record lists one shape per input: count the first one's rank
+                ranks[len(shape[0]) if isinstance(shape[0], list) else len(shape)] += 1
         params = []
         for name in values:
             common = values[name].most_common()

@@ -1,9 +1,10 @@
 """Reproducer bundles: one self-contained directory per failing record, ready for an upstream bug report.
 
-A bundle holds `config.json` (the canonical config, backend, device, dtype, check), `arrays.npz` (input, weights,
-cotangent, the oracle's expected values and the per-element bounds, regenerated from the record's seed exactly
-as the suite drew them), `repro.py` (NumPy plus the one backend; exits 1 while the disagreement exists) and a
-copy of the backend's adapter, which is the suite's translation of a Keras config onto that backend.
+A bundle holds `config.json` (the canonical config, backend, device, dtype, check), `arrays.npz` (input, or x0,
+x1 ... for a multi-input layer (merge), weights, cotangent, the oracle's expected values and the per-element
+bounds, regenerated from the record's seed exactly as the suite drew them), `repro.py` (NumPy plus the one
+backend; exits 1 while the disagreement exists) and a copy of the backend's adapter, which is the suite's
+translation of a Keras config onto that backend.
 """
 from __future__ import annotations
 
@@ -57,12 +58,20 @@ def write_bundle(record: dict[str, Any], out: Path) -> Path:
     dtype, check = record["dtype"], record["check"]
     config = oracle.normalize(case.config)
     x, ws, g = arrays(case, dtype)
-    data = {"input": x, "cotangent": g, **{f"weight{i}": w for i, w in enumerate(ws)}}
+    multi = isinstance(x, list)
+    inputs = {f"x{i}": a for i, a in enumerate(x)} if multi else {"input": x}
+    data = {**inputs, "cotangent": g, **{f"weight{i}": w for i, w in enumerate(ws)}}
     if check == "gradient":
         gx, gws = oracle.vjp(config, ws, x, g)
         bx, bws = tolerance.vjp_bounds(config, ws, x, g, dtype)
-        data.update(expected_input_grad=gx, bound_input_grad=bx)
-        compared = [["input_grad", "expected_input_grad", "bound_input_grad"]]
+        if multi:  # one input gradient per input, named as the suite names them
+            compared = []
+            for i, (e, b) in enumerate(zip(gx, bx)):
+                data.update({f"expected_input_grad{i}": e, f"bound_input_grad{i}": b})
+                compared.append([f"input_grad[{i}]", f"expected_input_grad{i}", f"bound_input_grad{i}"])
+        else:
+            data.update(expected_input_grad=gx, bound_input_grad=bx)
+            compared = [["input_grad", "expected_input_grad", "bound_input_grad"]]
         for i, (e, b) in enumerate(zip(gws, bws)):
             data.update({f"expected_weight_grad{i}": e, f"bound_weight_grad{i}": b})
             compared.append([f"weight_grad[{i}]", f"expected_weight_grad{i}", f"bound_weight_grad{i}"])
@@ -77,7 +86,8 @@ def write_bundle(record: dict[str, Any], out: Path) -> Path:
     spec = {"layer": record["layer"], "adapter": record["adapter"], "adapter_module": module,
             "device": record["device"], "dtype": dtype, "check": check, "config": config,
             "raw_config": record["config"], "input_shape": record["input_shape"], "seed": record["seed"],
-            "n_weights": len(ws), "compared": compared, "status_when_recorded": record["status"],
+            "n_weights": len(ws), "n_inputs": len(x) if multi else None, "compared": compared,
+            "status_when_recorded": record["status"],
             "reason_when_recorded": record.get("reason"), "suite_replay": record.get("replay")}
     (where / "config.json").write_text(json.dumps(spec, indent=1, default=str))
     shutil.copy(MAIN, where / "repro.py")

@@ -59,10 +59,10 @@ def _gradient(case, adapter, device, dtype):
     return _compare_vjp(oracle.normalize(case.config), x, ws, g, adapter, device, dtype)
 
 
-def tied(x: np.ndarray) -> np.ndarray:
+def tied(x):
     """The input of the tie check: floor() maps [-2, 2) onto four levels, so the largest values of a window
-    often tie (with distinct_inputs every window of 8 or more holds a tie)."""
-    return np.floor(x)
+    often tie (with distinct_inputs every window of 8 or more holds a tie); each input of a list (Maximum)."""
+    return [np.floor(a) for a in x] if isinstance(x, list) else np.floor(x)
 
 
 def _tie_gradient(case, adapter, device, dtype):
@@ -76,7 +76,13 @@ def _compare_vjp(config, x, ws, g, adapter, device, dtype):
     gx, gws = oracle.vjp(config, ws, x, g)
     bx, bws = tolerance.vjp_bounds(config, ws, x, g, dtype)
     ax, aws = adapter.vjp(config, ws, x, g, device=device, dtype=dtype)
-    cs = [compare("input_grad", ax, gx, bx)]
+    if isinstance(x, list):  # a multi-input layer: every input's gradient, named input_grad[i]
+        cs = [Comparison("input_grads", False, float("inf"), float("inf"),
+                         shape_error=f"{len(ax)} input gradients, but should be {len(gx)}")] \
+            if len(ax) != len(gx) else []
+        cs += [compare(f"input_grad[{i}]", a, e, b) for i, (a, e, b) in enumerate(zip(ax, gx, bx))]
+    else:
+        cs = [compare("input_grad", ax, gx, bx)]
     if len(aws) != len(gws):
         cs.append(Comparison("weight_grads", False, float("inf"), float("inf"),
                              shape_error=f"{len(aws)} weight gradients, but should be {len(gws)}"))
@@ -130,10 +136,11 @@ def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Ou
         ok, comparisons, reference = CHECKS[check](case, adapter, device, dtype)
     except Exception as exc:  # the backend raised: an error outcome, unless a known divergence explains it
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-        known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype, check, "error")
+        known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype, check, "error",
+                                  case.input_shape)
         if not known and check == "round_trip":  # it calls the layer once, as the forward check does: same error
             known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype,
-                                      "forward", "error")
+                                      "forward", "error", case.input_shape)
         if known:
             return Outcome("known-divergence", message, reason=known.reason, divergence_id=known.id)
         return Outcome("error", f"{where}: backend raised {message}", reason=message)
@@ -141,7 +148,7 @@ def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Ou
     status, message, known = "pass", "", None
     if not ok:
         known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype, check,
-                                  "mismatch")
+                                  "mismatch", case.input_shape)
         status = "known-divergence" if known else "fail"
         message = f"{where}: {w.describe()}"
     return Outcome(status, message, metrics=w.metrics(), reason=known.reason if known else None,

@@ -72,6 +72,30 @@ def _not_float32(value: float) -> bool:
 def _is(value, class_name: str) -> bool:
     """Whether a canonical config value is an object of that class."""
     return isinstance(value, dict) and value.get("class_name") == class_name
+def _ops_add_misplaces_a_broadcast_operand(cfg: dict, shapes) -> bool:
+    """Keras 3's TensorFlow ops.add(x1, x2) takes x2 for a bias (tf.nn.bias_add) when x2 has one size > 1 and that
+    size equals x1's axis-1 or last size, and adds it along x1's last axis (axis 1 if only that one matches),
+    wherever x2's own axis is. Add and Average fold add(output, x_i) over the inputs, aligned to one rank by
+    size-1 axes after the batch axis; true when some x_i goes through that path on the wrong axis."""
+    if not shapes or not isinstance(shapes[0], (list, tuple)):
+        return False
+    rank = max(len(s) for s in shapes)
+    aligned = [tuple(s[:1]) + (1,) * (rank - len(s)) + tuple(s[1:]) for s in shapes]
+    running = aligned[0]
+    for s in aligned[1:]:
+        big = [i for i, n in enumerate(s) if n > 1]
+        if rank > 1 and len(big) == 1 and s[big[0]] in (running[1], running[-1]):
+            if big[0] != (rank - 1 if running[-1] == s[big[0]] else 1):
+                return True
+        running = tuple(max(a, b) for a, b in zip(running, s))
+    return False
+
+
+# Conditions on the canonical config and the case's input shape(s), for what the config alone cannot say.
+SHAPE_CONDITIONS = {
+    "a_list_of_one_input": lambda cfg, shapes: len(shapes) == 1 and isinstance(shapes[0], (list, tuple)),
+    "ops_add_misplaces_a_broadcast_operand": _ops_add_misplaces_a_broadcast_operand,
+}
 
 
 @dataclass(frozen=True)
@@ -89,8 +113,10 @@ class Divergence:
     witness: dict = field(default_factory=dict)   # {"config": ..., "input_shape": [...], "seed": n, "check": ...}
     condition: str | None = None                  # a name in CONDITIONS, for what value lists cannot say
 
-    def matches(self, layer: str, config: dict, device: str, dtype: str, check: str, outcome: str) -> bool:
-        """Whether a failure of this kind on this case is explained by the entry."""
+    def matches(self, layer: str, config: dict, device: str, dtype: str, check: str, outcome: str,
+                input_shape=None) -> bool:
+        """Whether a failure of this kind on this case is explained by the entry (a shape condition needs the
+        case's input_shape)."""
         if outcome != self.outcome or check not in self.checks or layer not in self.layers:
             return False
         if (self.devices and device not in self.devices) or (self.dtypes and dtype not in self.dtypes):
@@ -99,6 +125,8 @@ class Divergence:
             have = config.get(key)
             if (list(have) if isinstance(have, tuple) else have) not in want:
                 return False
+        if self.condition in SHAPE_CONDITIONS:
+            return input_shape is not None and SHAPE_CONDITIONS[self.condition](config, input_shape)
         return self.condition is None or CONDITIONS[self.condition](config)
 
 
@@ -109,14 +137,17 @@ def load(adapter: str) -> tuple[Divergence, ...]:
     if not path.exists():
         return ()
     entries = tomllib.loads(path.read_text())["divergence"]
-    unknown = sorted({e["condition"] for e in entries if e.get("condition") not in (None, *CONDITIONS)})
+    known = (None, *CONDITIONS, *SHAPE_CONDITIONS)
+    unknown = sorted({e["condition"] for e in entries if e.get("condition") not in known})
     if unknown:
-        raise ValueError(f"{path}: condition={unknown[0]!r} is not allowed: expected one of {', '.join(CONDITIONS)}")
+        raise ValueError(f"{path}: condition={unknown[0]!r} is not allowed: expected one of "
+                         f"{', '.join(known[1:])}")
     return tuple(Divergence(adapter=adapter, **{k: tuple(v) if k in ("layers", "checks", "devices", "dtypes")
                                                  else v for k, v in e.items()}) for e in entries)
 
 
 def match(adapter: str, layer: str, config: dict, device: str, dtype: str, check: str,
-          outcome: str) -> Divergence | None:
+          outcome: str, input_shape=None) -> Divergence | None:
     """The first entry that explains this failure, or None (then it is a real failure)."""
-    return next((d for d in load(adapter) if d.matches(layer, config, device, dtype, check, outcome)), None)
+    return next((d for d in load(adapter) if d.matches(layer, config, device, dtype, check, outcome, input_shape)),
+                None)

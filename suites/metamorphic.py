@@ -44,11 +44,16 @@ class Backend:
         """An array as this backend receives it: rounded to its dtype, held in float64."""
         return np.asarray(a, dtype=np.float64).astype(self.dtype).astype(np.float64)
 
+    def cast_inputs(self, x):
+        """`cast` of the input, or of each input of a list (a merge layer's inputs)."""
+        return [self.cast(a) for a in x] if isinstance(x, list) else self.cast(x)
+
     def run(self, stages: list[tuple[dict, list]], x) -> np.ndarray:
-        """The layers applied one after another; each intermediate result goes on in the backend's dtype."""
-        y = self.cast(x)
+        """The layers applied one after another; each intermediate result goes on in the backend's dtype. `x` is
+        a list of arrays when the first stage is a merge layer."""
+        y = self.cast_inputs(x)
         for config, weights in stages:
-            c = oracle.normalize(config, y.shape)
+            c = oracle.normalize(config, [a.shape for a in y] if isinstance(y, list) else y.shape)
             if self.name == "oracle":
                 y = oracle.forward(c, weights, y)
             else:
@@ -71,8 +76,8 @@ def assert_equal(what: str, backend: Backend, lhs: list, rhs: list, x, rhs_x=Non
     sides' bounds. The right side runs on `rhs_x` when given (the same numbers in another layout, e.g. a Conv1D
     input with a height axis added) and its output is compared in the left side's shape. `what` names the
     relation in the failure message."""
-    x = backend.cast(x)
-    x2 = x if rhs_x is None else backend.cast(rhs_x)
+    x = backend.cast_inputs(x)
+    x2 = x if rhs_x is None else backend.cast_inputs(rhs_x)
     _, b_lhs = tolerance.chain_bound(lhs, x, backend.dtype)
     _, b_rhs = tolerance.chain_bound(rhs, x2, backend.dtype)
     left, right = backend.run(lhs, x), backend.run(rhs, x2)
@@ -81,5 +86,6 @@ def assert_equal(what: str, backend: Backend, lhs: list, rhs: list, x, rhs_x=Non
     bound = b_lhs + b_rhs.reshape(left.shape) + np.finfo(backend.dtype).tiny
     c = compare("lhs", left, right.reshape(left.shape), bound)
     stages = lambda side: " -> ".join(f"{s[0]['class_name']}({s[0].get('config', {})})" for s in side)  # noqa: E731
-    assert c.ok, (f"{what} [{backend.id}] input_shape={x.shape}: {c.describe()}\n"
+    shape = [a.shape for a in x] if isinstance(x, list) else x.shape
+    assert c.ok, (f"{what} [{backend.id}] input_shape={shape}: {c.describe()}\n"
                   f"  lhs: {stages(lhs)}\n  rhs: {stages(rhs)}")

@@ -39,7 +39,7 @@ def test_keras_adapters_reject_too(name, request):
             rec.add_invalid(config, shape, "pass", None)
             return
         known = divergences.match(name, config["class_name"], config["config"], "cpu", "float32", "invalid",
-                                  "accepts")
+                                  "accepts", shape)
         status = "known-divergence" if known else "fail"
         rec.add_invalid(config, shape, status, known.reason if known else f"{name} accepted {param}={value!r}",
                         divergence_id=known.id if known else None)

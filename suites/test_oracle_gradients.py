@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import oracle
-from oracle import activations
+from oracle import activations, merge, merge_axes
 from oracle.gradients import FD_RELATIVE_ERROR, STEP, directional_derivative
 
 from . import strategies
@@ -54,20 +54,29 @@ def fd_check(config, weights, x, g, v):
       softmax moves by <= 2 * max over the row of the input error, hence A's row maximum there. Two evaluations,
       divided by 2h = 2*STEP*s (s = max(1, max|args|), directional_derivative's scale), give
       n*eps*sum|g|*m/(STEP*s) = FD_RELATIVE_ERROR*n*sum(|g|*m)/s."""
-    args = [x, *weights]
-    fn = lambda xx, *ww: oracle.forward(config, list(ww), xx)  # noqa: E731
+    multi = isinstance(x, list)  # a merge layer: several inputs, first in args and in v
+    xs = x if multi else [x]
+    k = len(xs)
+    args = [*xs, *weights]
+    fn = lambda *a: oracle.forward(config, list(a[k:]), list(a[:k]) if multi else a[0])  # noqa: E731
     d1 = directional_derivative(fn, args, v, g)
     d2 = directional_derivative(fn, args, [2.0 * d for d in v], g) / 2.0
     gx, gws = oracle.vjp(config, weights, x, g)
-    analytic = float(sum(np.vdot(d, a) for d, a in zip(v, [gx, *gws])))
+    analytic = float(sum(np.vdot(d, a) for d, a in zip(v, [*(gx if multi else [gx]), *gws])))
     pre, act = _linear_part(config, weights, x)
     s = max(1.0, max(float(np.max(np.abs(arg), initial=0.0)) for arg in args))
     # the absolute terms at the farthest point evaluated (2 steps along v): rounding a + h*v is relative to
     # |a| + h|v|, which matters where a = 0 (max pooling's grid inputs hold an exact 0)
     reach = 2.0 * STEP * s
-    a = pre(np.abs(x) + reach * np.abs(v[0]), [np.abs(w) + reach * np.abs(d) for w, d in zip(weights, v[1:])])
-    f = fn(x, *weights)
-    n = (weights[0].size // weights[0].shape[-1] + 1 if weights else 1) + 2
+    far = [np.abs(a) + reach * np.abs(d) for a, d in zip(args, v)]
+    if multi:  # merge layers: their absolute terms (Subtract: |x0| + |x1|) and the terms each output sums
+        layer, cfg = oracle.layer_of(config), oracle.normalize(config)["config"]
+        a = layer.magnitude(cfg, far[:k]) if layer.magnitude else pre(far[:k], [])
+        n = layer.reductions(cfg, [xx.shape for xx in xs])["output"] + 2
+    else:
+        a = pre(far[0], far[1:])
+        n = (weights[0].size // weights[0].shape[-1] + 1 if weights else 1) + 2
+    f = fn(*args)
     if act == "softmax":
         a, n = np.broadcast_to(a.max(axis=-1, keepdims=True), a.shape), n + f.shape[-1]
     m = np.abs(f) + (2.0 + np.abs(f)) * a
@@ -75,7 +84,18 @@ def fd_check(config, weights, x, g, v):
 
 
 def away_from_kinks(config, weights, x, v) -> bool:
-    """No pre-activation crosses or touches a kink within 4 steps along v (the FD uses 2)."""
+    """No pre-activation crosses or touches a kink within 4 steps along v (the FD uses 2); for Dot(normalize=True)
+    no squared norm crosses l2_normalize's floor (a step of ~1e-5 crosses it from the 1e-8 inputs; the tiny
+    regime has its own finite-difference test in test_oracle_merge.py)."""
+    if isinstance(x, list):
+        c = oracle.normalize(config)
+        if c["class_name"] != "Dot" or not c["config"]["normalize"]:
+            return True
+        t = 4 * STEP * max(1.0, max(float(np.max(np.abs(a))) for a in x))
+        axes = merge_axes.dot_axes(c["config"], [a.shape for a in x])
+        return all(np.all((np.sum((a + k * t * d) ** 2, axis=ax) > merge.L2_EPSILON) ==
+                          (np.sum(a ** 2, axis=ax) > merge.L2_EPSILON))
+                   for a, d, ax in zip(x, v, axes) for k in (-1, 1))
     pre, act = _linear_part(config, weights, x)
     if act not in KINKS:
         return True
@@ -101,7 +121,7 @@ def test_vjp_matches_central_differences(layer, activation, data):
                                                  "config": {**case.config["config"], "activation": activation}})
     x, weights, g = strategies.arrays(case, "float64")
     rng = np.random.default_rng(case.seed ^ 0x5EED)
-    v = [rng.standard_normal(a.shape) for a in [x, *weights]]
+    v = [rng.standard_normal(a.shape) for a in [*(x if isinstance(x, list) else [x]), *weights]]
     if oracle.LAYERS[layer].compute_mask is not None:
         # a masked timestep equals mask_value exactly: any step along v flips the decision, which backends (and
         # the VJP) hold constant; move only the kept timesteps

@@ -25,6 +25,14 @@ DENSE = rec("Dense", "torch", "gradient", "fail", dtype="float32", seed=5, input
             config={"class_name": "Dense", "config": {"units": 2, "activation": "tanh"}})
 
 
+# Multi-input records: Add on torch agrees; Keras 3's Add of (2, 2) and (2, 1) adds the second input along the
+# features (adapters/known_divergences/keras.toml, keras3-add-broadcast-operand-as-bias).
+ADD_TORCH = rec("Add", "torch", "gradient", "fail", dtype="float32", seed=3, input_shape=[[2, 3], [2, 1], [2, 3]],
+                config={"class_name": "Add", "config": {}})
+ADD_KERAS = rec("Add", "keras", "gradient", "fail", dtype="float64", seed=0, input_shape=[[2, 2], [2, 1]],
+                config={"class_name": "Add", "config": {}})
+
+
 def _repro(bundle: Path) -> subprocess.CompletedProcess:
     # run from elsewhere, with nothing of the project on the path: the bundle must stand alone
     return subprocess.run([sys.executable, str(bundle / "repro.py")], cwd=bundle.parent, capture_output=True,
@@ -70,3 +78,23 @@ def test_report_links_a_bundle_per_failure(tmp_path: Path) -> None:
     assert bundles == ["Activation-keras-cpu-float64-forward-0", "Dense-torch-cpu-float32-gradient-5"]
     page = (tmp_path / "out" / "index.html").read_text()
     assert 'href="repro/Activation-keras-cpu-float64-forward-0/repro.py"' in page
+
+
+def test_multi_input_bundle_stores_x0_x1_and_each_input_gradient(tmp_path: Path) -> None:
+    where = write_bundle(ADD_TORCH, tmp_path)
+    spec = json.loads((where / "config.json").read_text())
+    data = np.load(where / "arrays.npz")
+    assert spec["n_inputs"] == 3 and "input" not in data
+    assert [data[f"x{i}"].shape for i in range(3)] == [(2, 3), (2, 1), (2, 3)]
+    assert [c[0] for c in spec["compared"]] == ["input_grad[0]", "input_grad[1]", "input_grad[2]"]
+    assert data["expected_input_grad1"].shape == (2, 1)
+
+
+def test_multi_input_repro_agrees_on_torch_and_disagrees_on_keras3(tmp_path: Path) -> None:
+    _need("torch")
+    out = _repro(write_bundle(ADD_TORCH, tmp_path))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "input_grad[2][" in out.stdout and "[(2, 3), (2, 1), (2, 3)]" in out.stdout
+    _need("keras")
+    out = _repro(write_bundle(ADD_KERAS, tmp_path))
+    assert out.returncode == 1 and "DISAGREES" in out.stdout, out.stdout + out.stderr

@@ -135,6 +135,15 @@ def activation_vjp_bound(name: str, y: np.ndarray, b: np.ndarray, g: np.ndarray,
     return drift * np.abs(g) + rho * d1 * np.abs(g) + np.finfo(dtype).tiny
 
 
+def _abs(x):
+    """|x|, elementwise over a list of inputs too."""
+    return [np.abs(a) for a in x] if isinstance(x, list) else np.abs(x)
+
+
+def _shape(x):
+    return [a.shape for a in x] if isinstance(x, list) else x.shape
+
+
 def _parts(config, weights, x, dtype):
     """(registration, linear config or None, activation, pre-activation y, bound on y)."""
     layer = oracle.layer_of(config)
@@ -144,11 +153,11 @@ def _parts(config, weights, x, dtype):
         return layer, cfg, None, act, x, np.zeros_like(x)
     lc = {"class_name": layer.name, "config": linear}
     y = oracle.forward(lc, weights, x)
-    if layer.magnitude is not None:  # coefficients computed by the backend (UpSampling2D bilinear)
-        mag = layer.magnitude(cfg, x if layer.magnitude_at_input else np.abs(x))
+    if layer.magnitude is not None:  # coefficients computed by the backend (UpSampling2D bilinear), Subtract
+        mag = layer.magnitude(cfg, x if layer.magnitude_at_input else _abs(x))
     else:
-        mag = np.abs(y) if layer.selects else oracle.forward(lc, [np.abs(w) for w in weights], np.abs(x))
-    return layer, cfg, lc, act, y, sum_bound(layer.reductions(cfg, x.shape)["output"], dtype, mag)
+        mag = np.abs(y) if layer.selects else oracle.forward(lc, [np.abs(w) for w in weights], _abs(x))
+    return layer, cfg, lc, act, y, sum_bound(layer.reductions(cfg, _shape(x))["output"], dtype, mag)
 
 
 def forward_bound(config: dict, weights: list, x: np.ndarray, dtype: str) -> np.ndarray:
@@ -180,12 +189,15 @@ def _act_vjp(act, y, g):
 
 
 def vjp_bounds(config: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype: str):
-    """(bound for the input gradient, [bound for each weight gradient])."""
+    """(bound for the input gradient, [bound for each weight gradient]); for a multi-input layer the first item
+    is the list of the inputs' gradient bounds."""
     layer, cfg, lc, act, y, b = _parts(config, weights, x, dtype)
     gy = _act_vjp(act, y, g)
     b_gy = activation_vjp_bound(act, y, b, g, dtype)
     if lc is None:
         return b_gy, []
+    if layer.multi_input:
+        return _multi_input_vjp_bounds(layer, cfg, lc, weights, x, gy, b_gy, dtype)
     red = layer.reductions(cfg, x.shape)
     # The absolute terms of each gradient sum: the VJP at |x|, |w|, |g| for (multi)linear maps; a selecting map
     # (max pooling) routes |g| through the elements the real input selects.
@@ -203,6 +215,19 @@ def vjp_bounds(config: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype:
     return bx, bw
 
 
+def _multi_input_vjp_bounds(layer, cfg, lc, weights, xs, gy, b_gy, dtype):
+    """The rule above for each input of a merge layer (no weights): the sum bound of the input's gradient over
+    its absolute terms (the layer's vjp_magnitude, else the VJP at |x| and |g|; a selecting layer routes |g|
+    through the input that wins at the real x), plus the cotangent's own error carried the same way."""
+    ax = list(xs) if layer.selects else _abs(xs)
+    red = layer.reductions(cfg, _shape(xs))
+    if layer.vjp_magnitude is not None:
+        mags, carried = layer.vjp_magnitude(cfg, ax, np.abs(gy)), layer.vjp_magnitude(cfg, ax, b_gy)
+    else:
+        mags, carried = oracle.vjp(lc, [], ax, np.abs(gy))[0], oracle.vjp(lc, [], ax, b_gy)[0]
+    return [sum_bound(red[f"input{i}"], dtype, m) + c for i, (m, c) in enumerate(zip(mags, carried))], []
+
+
 def chain_bound(stages: list[tuple[dict, list]], x: np.ndarray, dtype: str) -> tuple[np.ndarray, np.ndarray]:
     """(oracle output, per-element bound) of a backend running layers one after another in `dtype`.
 
@@ -210,17 +235,24 @@ def chain_bound(stages: list[tuple[dict, list]], x: np.ndarray, dtype: str) -> t
     through its linear map: the layer applied to the incoming bound with |weights| (for a selecting map such
     as max pooling the window maximum of the bound, also an upper bound). Stages must have a linear
     activation, where that carrying is exact; metamorphic relations only chain such layers."""
-    y, b = np.asarray(x, dtype=np.float64), np.zeros(np.shape(x))
+    if isinstance(x, list):  # a merge layer first, on inputs that carry no error yet
+        y, b = [np.asarray(a, dtype=np.float64) for a in x], None
+    else:
+        y, b = np.asarray(x, dtype=np.float64), np.zeros(np.shape(x))
     for config, weights in stages:
-        c = oracle.normalize(config, y.shape)
+        multi = isinstance(y, list)
+        c = oracle.normalize(config, [a.shape for a in y] if multi else y.shape)
         linear, act = oracle.layer_of(c).split_activation(c["config"])
         if act != "linear":
             raise ValueError(f"chain_bound: {c['class_name']} has activation={act!r}; chained stages must be linear")
         aw = [np.abs(w) for w in weights]
         # the map applied to the incoming bound, less its value at 0 (the bias: an affine map carries an input
-        # error through its linear part only)
-        carried = np.maximum(oracle.forward(c, aw, b) - oracle.forward(c, aw, np.zeros_like(b)), 0.0) \
-            if linear is not None else b
+        # error through its linear part only); a merge stage comes first and receives exact inputs
+        if multi:
+            carried = 0.0
+        else:
+            carried = np.maximum(oracle.forward(c, aw, b) - oracle.forward(c, aw, np.zeros_like(b)), 0.0) \
+                if linear is not None else b
         y, b = oracle.forward(c, weights, y), forward_bound(c, weights, y, dtype) + carried
     return y, b
 

@@ -21,20 +21,25 @@ def main():
         spec = json.load(f)
     data = np.load(os.path.join(HERE, "arrays.npz"))
     weights = [data[f"weight{i}"] for i in range(spec["n_weights"])]
+    # a multi-input layer (merge) has its inputs as x0, x1 ...; older bundles have no n_inputs
+    n_inputs = spec.get("n_inputs")
+    inputs = [data[f"x{i}"] for i in range(n_inputs)] if n_inputs else data["input"]
     from adapters.base import conformance_environment
     conformance_environment()  # TF_ENABLE_ONEDNN_OPTS=0 before TensorFlow is imported; TF32 off on CUDA
     adapter = importlib.import_module(spec["adapter_module"]).ADAPTER
     run = dict(device=spec["device"], dtype=spec["dtype"])
     try:
         if spec["check"] == "gradient":
-            gx, gws = adapter.vjp(spec["config"], weights, data["input"], data["cotangent"], **run)
-            actual = {"input_grad": gx, **{f"weight_grad[{i}]": g for i, g in enumerate(gws)}}
+            gx, gws = adapter.vjp(spec["config"], weights, inputs, data["cotangent"], **run)
+            named = {f"input_grad[{i}]": g for i, g in enumerate(gx)} if n_inputs else {"input_grad": gx}
+            actual = {**named, **{f"weight_grad[{i}]": g for i, g in enumerate(gws)}}
         else:
-            actual = {"output": adapter.forward(spec["config"], weights, data["input"], **run)}
+            actual = {"output": adapter.forward(spec["config"], weights, inputs, **run)}
     except Exception as exc:  # the backend raising on a valid config is the disagreement itself
         print(f"{spec['adapter']} raised {type(exc).__name__}: {exc}")
         return 1
-    print(f"{spec['layer']} {json.dumps(spec['config']['config'])} input_shape={tuple(data['input'].shape)} "
+    shape = [tuple(a.shape) for a in inputs] if n_inputs else tuple(inputs.shape)
+    print(f"{spec['layer']} {json.dumps(spec['config']['config'])} input_shape={shape} "
           f"on {spec['adapter']}/{spec['device']}/{spec['dtype']} ({spec['check']})")
     worst_ratio = 0.0
     for name, expected_key, bound_key in spec["compared"]:

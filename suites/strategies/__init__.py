@@ -3,7 +3,9 @@
 An example is a `Case` (raw config, input shape, data seed); its arrays are drawn from the seed in the
 adapter's dtype, so the same case replays exactly from three JSON-able values. Keys are sometimes left out of
 the raw config so that the documented defaults are exercised. Each layer family has its own module that
-exports `CASES` (layer -> strategy) and, where inputs need a special distribution, `INPUTS`.
+exports `CASES` (layer -> strategy) and, where inputs need a special distribution, `INPUTS`. A multi-input
+layer's case holds one shape per input; `arrays` then draws one array per input (its `INPUTS` entry takes the
+list of shapes and returns the list of arrays).
 """
 from __future__ import annotations
 
@@ -16,11 +18,11 @@ import oracle
 from oracle import activations
 
 from . import conv_transpose, convolution, core, keras1, locally_connected, pooling, reshaping, separable
-from . import activity, advanced_activations, core_shapes, weight_params
+from . import activity, advanced_activations, core_shapes, merge, weight_params
 from .base import OMIT, Case, config, distinct_inputs  # noqa: F401  (re-exported)
 
 _FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping,
-             advanced_activations, core_shapes, activity, weight_params, keras1)
+             advanced_activations, core_shapes, activity, merge, weight_params, keras1)
 
 CASES: dict[str, st.SearchStrategy[Case]] = {}
 # layer -> (rng, shape) -> input drawn in float64, for layers whose truth is ill-conditioned on plain uniform
@@ -49,23 +51,28 @@ def uniform_inputs(rng: np.random.Generator, shape: tuple) -> np.ndarray:
     return rng.uniform(-2.0, 2.0, size=shape)
 
 
-def arrays(case: Case, dtype: str) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    """(input, weights, output cotangent) drawn from the case's seed in `dtype`, upcast to float64.
+def arrays(case: Case, dtype: str) -> tuple[np.ndarray | list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """(input, weights, output cotangent) drawn from the case's seed in `dtype`, upcast to float64; for a
+    multi-input case the input is a list of arrays, one per shape.
 
     Drawn in the backend dtype first so both sides start from the same numbers and input rounding is not
     counted as error. Weights are scaled by 1/sqrt(fan_in) so pre-activations stay O(1), where every
     activation is neither saturated nor overflowing."""
     rng = np.random.default_rng(case.seed)
-    shape = tuple(case.input_shape)
-    x = CONFIG_INPUTS[case.layer](rng, shape, case.config) if case.layer in CONFIG_INPUTS \
-        else INPUTS.get(case.layer, uniform_inputs)(rng, shape)
+    if case.multi_input:
+        shape = [tuple(s) for s in case.input_shape]
+        x = INPUTS.get(case.layer, lambda r, shapes: [uniform_inputs(r, s) for s in shapes])(rng, shape)
+    else:
+        shape = tuple(case.input_shape)
+        x = CONFIG_INPUTS[case.layer](rng, shape, case.config) if case.layer in CONFIG_INPUTS \
+            else INPUTS.get(case.layer, uniform_inputs)(rng, shape)
     ws = []
     for s in oracle.weight_shapes(case.config, shape):
         fan_in = int(np.prod(s[:-1])) if len(s) > 1 else 1
         ws.append(rng.uniform(-1.0, 1.0, size=s) * np.sqrt(3.0 / max(fan_in, 1)))
     g = rng.uniform(-1.0, 1.0, size=oracle.output_shape(case.config, shape))
     cast = lambda a: a.astype(dtype).astype(np.float64)  # noqa: E731
-    return cast(x), [cast(w) for w in ws], cast(g)
+    return ([cast(a) for a in x] if case.multi_input else cast(x)), [cast(w) for w in ws], cast(g)
 
 
 def coverage_cases(layer: str) -> list[Case]:

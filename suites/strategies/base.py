@@ -16,13 +16,23 @@ OMIT = object()  # "leave this key out of the config"
 @dataclass(frozen=True)
 class Case:
     config: dict            # raw config as a user would write it (defaults may be missing)
-    input_shape: tuple
+    input_shape: tuple      # one shape, or for a multi-input layer (merge) a tuple of shapes, one per input
     seed: int
+
+    def __post_init__(self):
+        # a replayed multi-input case arrives as JSON lists of lists: hold every shape as a tuple
+        if self.multi_input:
+            object.__setattr__(self, "input_shape", tuple(tuple(s) for s in self.input_shape))
 
     @property
     def layer(self) -> str:
         """The report row: the class name, or keras1.<Name> for a config in the Keras 1 API."""
         return oracle.row_name(self.config)
+
+    @property
+    def multi_input(self) -> bool:
+        """Whether input_shape lists several input shapes."""
+        return bool(self.input_shape) and isinstance(self.input_shape[0], (list, tuple))
 
     def to_json(self) -> str:
         return json.dumps({"config": self.config, "input_shape": list(self.input_shape), "seed": self.seed})
