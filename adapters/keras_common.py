@@ -227,15 +227,18 @@ class KerasAdapter(Adapter):
         layers.deserialize(layers.serialize(...)), get_weights(), compute_output_shape with an unknown batch,
         and the output of the layer and of a copy given set_weights(get_weights())."""
         tf, k = self._frameworks()
-        layer = self._layer(config, dtype, x.shape, weights)
+        multi = isinstance(x, list)  # a merge layer: a list of inputs
+        shapes = [tuple(a.shape) for a in x] if multi else tuple(x.shape)
+        layer = self._layer(config, dtype, list(shapes) if multi else shapes, weights)
         rebuilt = type(layer).from_config(layer.get_config())
         restored = k.layers.deserialize(k.layers.serialize(layer))
         copy = type(layer).from_config(layer.get_config())
-        copy.build(tuple(x.shape))
+        copy.build(list(shapes) if multi else shapes)
         copy.set_weights(layer.get_weights())
-        shape = layer.compute_output_shape((None,) + tuple(x.shape[1:]))
+        batchless = [(None,) + s[1:] for s in shapes] if multi else (None,) + shapes[1:]
+        shape = layer.compute_output_shape(batchless)
         shape = tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
-        xt = tf.constant(np.asarray(x, dtype))
+        xt = [tf.constant(np.asarray(a, dtype)) for a in x] if multi else tf.constant(np.asarray(x, dtype))
         try:  # the layer API above needs no call; a backend that cannot run this config raises only here
             output, copy_output, call_error = np.asarray(layer(xt)), np.asarray(copy(xt)), None
         except Exception as exc:  # reported by the check after the config facts
@@ -249,6 +252,7 @@ class KerasAdapter(Adapter):
                 "deserialize": self._with(self.keras_config(name, restored.get_config()), carried),
                 "weights": [np.asarray(w) for w in layer.get_weights()], "output_shape": shape,
                 "output": output, "copy_output": copy_output, "call_error": call_error}
+
     # ---- weight parameters: initializers, regularizers, constraints ----
 
     def initial_weights(self, config, input_shape, *, seed, device="cpu", dtype="float64", draws=1, shapes=None):

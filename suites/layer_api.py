@@ -40,11 +40,12 @@ def round_trip_check(case: Case, adapter, device: str, dtype: str):
         except ValueError as exc:  # the backend wrote a parameter or value the documented signature lacks
             problems = [str(exc)]
         facts.append(_fact(f"config after {how}", f"config after {how}: " + "; ".join(problems) if problems else None))
-    shapes = [tuple(s) for s in oracle.weight_shapes(config, x.shape)]
+    in_shape = [a.shape for a in x] if isinstance(x, list) else x.shape
+    shapes = [tuple(s) for s in oracle.weight_shapes(config, in_shape)]
     got_shapes = [w.shape for w in got["weights"]]
     facts.append(_fact("get_weights", None if got_shapes == shapes else
                        f"get_weights() shapes {got_shapes}, but should be {shapes}"))
-    batchless = (None,) + tuple(x.shape[1:])
+    batchless = [(None,) + tuple(s[1:]) for s in in_shape] if isinstance(x, list) else (None,) + tuple(x.shape[1:])
     expected = tuple(oracle.output_shape(config, batchless))
     facts.append(_fact("compute_output_shape", None if got["output_shape"] == expected else
                        f"compute_output_shape({batchless}) = {got['output_shape']}, but should be {expected}"))
