@@ -27,6 +27,9 @@ class KerasAdapter(Adapter):
         "Cropping1D", "Cropping2D", "Cropping3D", "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D",
         "UpSampling1D", "UpSampling2D", "UpSampling3D", "Flatten",
 
+        # dropout, noise and batch normalization:
+        "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
+        "AlphaDropout", "BatchNormalization",
     })
 
     def _frameworks(self):
@@ -76,22 +79,38 @@ class KerasAdapter(Adapter):
         tf, _ = self._frameworks()
         return tf.device("/GPU:0" if device == "cuda" else "/CPU:0")
 
+    def _seeded(self, seed):
+        """A call seed fixes the framework's global generators (python, NumPy, TF, Keras) before the layer is
+        built, so a training-mode call with the same seed repeats on this backend; None leaves them alone."""
+        if seed is not None:
+            _, k = self._frameworks()
+            k.utils.set_random_seed(int(seed) % 2 ** 32)
+
     def _forward(self, config, weights, x, *, device, dtype, training, seed):
+        return self._call(config, weights, x, device=device, dtype=dtype, training=training, seed=seed)[0]
+
+    def _call(self, config, weights, x, *, device, dtype, training=False, seed=None):
         tf, _ = self._frameworks()
         with self._device(device):
+            self._seeded(seed)
             layer = self._layer(config, dtype, x.shape, weights)
-            return np.asarray(layer(tf.constant(x), training=training))
+            y = np.asarray(layer(tf.constant(x), training=training))
+            return y, [np.asarray(w) for w in layer.get_weights()]
 
-    def _vjp(self, config, weights, x, g, *, device, dtype):
+    def _train_step(self, config, weights, x, *, device, dtype, seed):
+        return self._call(config, weights, x, device=device, dtype=dtype, training=True, seed=seed)
+
+    def _vjp(self, config, weights, x, g, *, device, dtype, training=False):
         tf, _ = self._frameworks()
         with self._device(device):
             layer = self._layer(config, dtype, x.shape, weights)
             xt = tf.constant(x)
             with tf.GradientTape() as tape:
                 tape.watch(xt)
-                loss = tf.reduce_sum(layer(xt) * tf.constant(g))
+                loss = tf.reduce_sum(layer(xt, training=training) * tf.constant(g))
             grads = tape.gradient(loss, [xt] + self._variables(layer))
-        return np.asarray(grads[0]), [np.asarray(w) for w in grads[1:]]
+        # None: a non-trainable variable (BatchNormalization's moving statistics), which the tape does not watch
+        return np.asarray(grads[0]), [None if w is None else np.asarray(w) for w in grads[1:]]
 
     def _build_error(self, raw_config, input_shape):
         tf, k = self._frameworks()

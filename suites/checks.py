@@ -13,7 +13,7 @@ import numpy as np
 import oracle
 from adapters import Adapter
 
-from . import divergences, tolerance
+from . import divergences, tolerance, training
 from .compare import Comparison, compare, worst
 from .strategies import Case, arrays
 
@@ -79,11 +79,13 @@ def _compare_vjp(config, x, ws, g, adapter, device, dtype):
     if len(aws) != len(gws):
         cs.append(Comparison("weight_grads", False, float("inf"), float("inf"),
                              shape_error=f"{len(aws)} weight gradients, but should be {len(gws)}"))
-    cs += [compare(f"weight_grad[{i}]", a, e, b) for i, (a, e, b) in enumerate(zip(aws, gws, bws))]
+    state = oracle.layer_of(config).state(config["config"])  # non-trainable (moving statistics): not differentiated
+    cs += [compare(f"weight_grad[{i}]", a, e, b) for i, (a, e, b) in enumerate(zip(aws, gws, bws)) if i not in state]
     return all(c.ok for c in cs), cs, oracle.vjp_reference(config)
 
 
 CHECKS = {"shape": _shape, "forward": _forward, "gradient": _gradient, "tie_gradient": _tie_gradient}
+CHECKS.update(training.CHECKS)  # training mode: 'training', 'moving_mean', 'moving_variance' (suites/training.py)
 
 
 def gradient_well_posed(case: Case, dtype: str) -> bool:
