@@ -33,6 +33,8 @@ CONDITIONS = {
     # an axis whose dilated kernel extent is even while its output_padding is 0
     "even_span_without_output_padding": lambda cfg: cfg["output_padding"] is not None and any(
         e % 2 == 0 and op == 0 for e, op in zip(_spans(cfg), cfg["output_padding"])),
+    # a noise_shape with a None entry (= that axis of the input)
+    "noise_shape_has_none": lambda cfg: cfg.get("noise_shape") is not None and None in cfg["noise_shape"],
 }
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from .base import OMIT, Case, config, layout, maybe, seed
 
 RATES = st.sampled_from([0.1, 0.25, 0.5, 0.8, 0.0, 0, 1, 1.0])
-TRAINING_RATES = st.sampled_from([0.1, 0.3, 0.5, 0.8, 0.0])  # 0 < rate < 1 or the identity rate 0
+TRAINING_RATES = st.sampled_from([0.1, 0.3, 0.5, 0.8, 0.0, 1.0, 1])  # Keras 2.2.x: rate 0 and 1 are the identity
 STDDEVS = st.sampled_from([0.1, 0.5, 1.0, 1, 0.0])
 DATA_FORMAT = st.sampled_from(["channels_last", "channels_first", None, OMIT])
 SEEDS = st.one_of(st.none(), st.integers(0, 2 ** 31 - 1))
@@ -75,7 +75,8 @@ def batch_norm_case(draw, big: bool = False) -> Case:
     axis_index = draw(st.integers(1, rank - 1))
     axis = draw(st.sampled_from([axis_index, axis_index - rank] + ([OMIT, -1] if axis_index == rank - 1 else [])))
     params = {"axis": axis, "momentum": maybe(draw, st.sampled_from([0.99, 0.9, 0.5, 0, 1])),
-              "epsilon": maybe(draw, st.sampled_from([1e-3, 0.1, 1e-5, 1])),
+              # n / (n - 1 - epsilon) is infinite for n = 2, epsilon = 1 in Keras 2.2.x: training cases avoid it
+              "epsilon": maybe(draw, st.sampled_from([1e-3, 0.1, 1e-5] + ([] if big else [1]))),
               "center": maybe(draw, st.booleans()), "scale": maybe(draw, st.booleans()),
               "gamma_initializer": maybe(draw, st.just("ones")), "moving_variance_initializer": maybe(draw, st.just("ones")),
               "beta_regularizer": maybe(draw, st.none()), "gamma_constraint": maybe(draw, st.none())}
