@@ -419,12 +419,16 @@ class TorchAdapter(Adapter):
         return [torch.tensor(a, device=device, requires_grad=grad) for a in arrays]
 
     def _run(self, config, xt, ws, device, training, seed):
-        """(y, weights after the call); training mode under a forked generator seeded with `seed`, so the
-        global torch generator is left as it was."""
+        """(y, weights after the call). Training mode with a seed (the call's, else the layer's `seed`) runs under
+        a forked generator seeded with it, so the same seed repeats the sample and the global torch generator
+        is left as it was; without one it draws from the global generator."""
         torch = _torch()
         name = config["class_name"]
         if not training or name not in _TRAINING:
             return _LAYERS[name](torch, config["config"], xt, ws), ws
+        seed = seed if seed is not None else config["config"].get("seed")
+        if seed is None:
+            return _TRAINING[name](torch, config["config"], xt, ws)
         with torch.random.fork_rng(devices=[] if device == "cpu" else None):
             if seed is not None:
                 torch.manual_seed(int(seed))

@@ -85,7 +85,7 @@ def _compare_vjp(config, x, ws, g, adapter, device, dtype):
 
 
 CHECKS = {"shape": _shape, "forward": _forward, "gradient": _gradient, "tie_gradient": _tie_gradient}
-CHECKS.update(training.CHECKS)  # training mode: 'training', 'moving_mean', 'moving_variance' (suites/training.py)
+CHECKS.update(training.CHECKS)  # training mode: 'training', 'seed', 'moving_mean', 'moving_variance' (suites/training.py)
 
 
 def gradient_well_posed(case: Case, dtype: str) -> bool:

@@ -1,4 +1,4 @@
-"""Training-mode checks of one example on one adapter (checks.CHECKS: 'training', 'moving_mean',
+"""Training-mode checks of one example on one adapter (checks.CHECKS: 'training', 'seed', 'moving_mean',
 'moving_variance'), with the signature of the other checks: (case, adapter, device, dtype) -> (ok, comparisons,
 reference).
 
@@ -84,7 +84,20 @@ def _moving(name: str):
     return check
 
 
-CHECKS = {"training": training, "moving_mean": _moving("moving_mean"), "moving_variance": _moving("moving_variance")}
+def seed_repeats(case: Case, adapter, device: str, dtype: str):
+    """The 'seed' check: a layer built twice with the same `seed` (the case's when the config has none) gives
+    the same training-mode sample, bit for bit, on one backend (no call seed, fresh layers)."""
+    config = oracle.normalize(case.config)
+    cfg = {**config["config"], "seed": config["config"]["seed"] if config["config"]["seed"] is not None
+           else case.seed % 2 ** 31}
+    seeded = {"class_name": case.layer, "config": cfg}
+    x, _, _ = arrays(case, dtype)
+    first, second = (adapter.forward(seeded, [], x, device=device, dtype=dtype, training=True) for _ in range(2))
+    c = compare("repeat", second, np.asarray(first, dtype=np.float64), np.zeros(x.shape))
+    return c.ok, [c], "statistical"
+
+
+CHECKS = {"seed": seed_repeats, "training": training, "moving_mean": _moving("moving_mean"), "moving_variance": _moving("moving_variance")}
 
 
 def checks_of(layer: str) -> tuple[str, ...]:
@@ -93,4 +106,6 @@ def checks_of(layer: str) -> tuple[str, ...]:
     registered = oracle.LAYERS[layer]
     if registered.train is None:
         return ()
-    return ("training",) if registered.stochastic else ("training", "moving_mean", "moving_variance")
+    if registered.stochastic:
+        return ("training",) + (("seed",) if "seed" in registered.spec else ())
+    return ("training", "moving_mean", "moving_variance")
