@@ -53,6 +53,15 @@ def test_rate_outside_open_interval_is_identity_in_training(layer, rate):
                                          seed=0), x)
 
 
+@pytest.mark.parametrize("bad", [(2, 5), (2, 3, 1), (3, 3)])
+@pytest.mark.parametrize("layer", ["Dropout", "AlphaDropout"])
+def test_noise_shape_must_broadcast(layer, bad):
+    """Each entry 1, None or the input's size, one per axis; the error names layer, parameter and value."""
+    with pytest.raises(ValueError) as err:
+        oracle.normalize({"class_name": layer, "config": {"rate": 0.5, "noise_shape": bad}}, (2, 3))
+    assert all(part in str(err.value) for part in (layer, "noise_shape", repr(bad)))
+
+
 def test_same_seed_same_sample():
     x = np.ones((20, 30))
     config = {"class_name": "Dropout", "config": {"rate": 0.5}}

@@ -126,8 +126,9 @@ WEIGHTS = {"BatchNormalization": batch_norm_weights}
 @st.composite
 def invalid_noise(draw):
     """(raw config, input shape, parameter named in the error, value named in the error)."""
-    kind = draw(st.sampled_from(["rate", "stddev", "noise_shape", "spatial_rank", "data_format", "bn_axis",
-                                 "bn_center"]))
+    # a noise_shape that does not broadcast is not here: backends only meet it in training mode (Keras builds and
+    # runs the identity at inference), so suites/test_oracle_noise.py checks the oracle's message for it alone
+    kind = draw(st.sampled_from(["rate", "stddev", "spatial_rank", "data_format", "bn_axis", "bn_center"]))
     if kind == "rate":
         name = draw(st.sampled_from(["Dropout", "SpatialDropout1D", "GaussianDropout", "AlphaDropout"]))
         bad = draw(st.sampled_from([-0.5, 1.5, 2, "0.5"]))
@@ -135,10 +136,6 @@ def invalid_noise(draw):
     if kind == "stddev":
         bad = draw(st.sampled_from([-1.0, -0.1, "1"]))
         return config("GaussianNoise", {"stddev": bad}), (2, 3), "stddev", bad
-    if kind == "noise_shape":  # an entry that neither is 1 nor the input's size, or the wrong length
-        bad = draw(st.sampled_from([(2, 5), (2, 3, 1), (3, 3)]))
-        return config(draw(st.sampled_from(["Dropout", "AlphaDropout"])), {"rate": 0.5, "noise_shape": bad}), \
-            (2, 3), "noise_shape", bad
     if kind == "spatial_rank":
         rank = draw(st.integers(1, 3))
         shape = draw(st.sampled_from([(2, 3), (2, 3, 4, 5, 6, 7)]))
