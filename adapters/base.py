@@ -62,10 +62,20 @@ class Adapter(abc.ABC):
         return self._forward(config, [np.asarray(w, dtype) for w in weights], _cast(inputs, dtype),
                              device=device, dtype=dtype, training=training, seed=seed)
 
-    def vjp(self, config, weights, inputs, cotangents, *, device="cpu", dtype="float64"):
-        """(input gradient, [weight gradients]) of <cotangents, forward(...)> by the framework's autodiff."""
+    def vjp(self, config, weights, inputs, cotangents, *, device="cpu", dtype="float64", training=False):
+        """(input gradient, [weight gradients]) of <cotangents, forward(...)> by the framework's autodiff.
+
+        training=True differentiates the training-mode output (BatchNormalization's batch statistics). The
+        gradient of a non-trainable weight (moving statistics) may be None or anything: checks skip it."""
         return self._vjp(config, [np.asarray(w, dtype) for w in weights], _cast(inputs, dtype),
-                         np.asarray(cotangents, dtype), device=device, dtype=dtype)
+                         np.asarray(cotangents, dtype), device=device, dtype=dtype, training=training)
+
+    def train_step(self, config, weights, inputs, *, device="cpu", dtype="float64", seed=None):
+        """(training-mode output, the layer's weights after the call) in get_weights() order: one training
+        forward pass, so BatchNormalization's moving statistics have moved once. `seed` as in `forward`: the
+        same seed repeats the call's random draw on this backend (never bitwise across backends)."""
+        return self._train_step(config, [np.asarray(w, dtype) for w in weights], _cast(inputs, dtype),
+                                device=device, dtype=dtype, seed=seed)
 
     def compute_mask(self, config, weights, inputs, *, device="cpu", dtype="float64"):
         """The mask the backend's layer passes on for `inputs` (a boolean array), or None when it has none."""
@@ -108,8 +118,12 @@ class Adapter(abc.ABC):
         """Backend output for canonical config and arrays already in `dtype`."""
 
     @abc.abstractmethod
-    def _vjp(self, config, weights, x, g, *, device, dtype):
+    def _vjp(self, config, weights, x, g, *, device, dtype, training=False):
         """Backend (input gradient, weight gradients)."""
+
+    def _train_step(self, config, weights, x, *, device, dtype, seed):
+        """Backend (training output, weights after the call); a layer without state keeps its weights."""
+        return self._forward(config, weights, x, device=device, dtype=dtype, training=True, seed=seed), weights
 
     @abc.abstractmethod
     def _build_error(self, raw_config, input_shape):

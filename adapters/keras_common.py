@@ -34,6 +34,9 @@ class KerasAdapter(Adapter):
         "ActivityRegularization",
         # merge (called on a list of inputs):
         "Add", "Subtract", "Multiply", "Average", "Maximum", "Concatenate", "Dot",
+        # dropout, noise and batch normalization:
+        "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
+        "AlphaDropout", "BatchNormalization",
     })
 
     def _frameworks(self):
@@ -132,15 +135,30 @@ class KerasAdapter(Adapter):
         tf, _ = self._frameworks()
         return tf.device("/GPU:0" if device == "cuda" else "/CPU:0")
 
+    def _seeded(self, seed):
+        """A call seed fixes the framework's global generators (python, NumPy, TF, Keras) before the layer is
+        built, so a training-mode call with the same seed repeats on this backend; None leaves them alone."""
+        if seed is not None:
+            _, k = self._frameworks()
+            k.utils.set_random_seed(int(seed) % 2 ** 32)
+
     def _forward(self, config, weights, x, *, device, dtype, training, seed):
+        return self._call(config, weights, x, device=device, dtype=dtype, training=training, seed=seed)[0]
+
+    def _call(self, config, weights, x, *, device, dtype, training=False, seed=None):
         tf, _ = self._frameworks()
         multi = isinstance(x, list)  # a merge layer: built with the list of shapes, called on the list
         with self._device(device):
+            self._seeded(seed)
             layer = self._layer(config, dtype, [a.shape for a in x] if multi else x.shape, weights)
             inputs = [tf.constant(a) for a in x] if multi else tf.constant(x)
-            return np.asarray(layer(inputs, training=training))
+            y = np.asarray(layer(inputs, training=training))
+            return y, [np.asarray(w) for w in layer.get_weights()]
 
-    def _vjp(self, config, weights, x, g, *, device, dtype):
+    def _train_step(self, config, weights, x, *, device, dtype, seed):
+        return self._call(config, weights, x, device=device, dtype=dtype, training=True, seed=seed)
+
+    def _vjp(self, config, weights, x, g, *, device, dtype, training=False):
         tf, _ = self._frameworks()
         multi = isinstance(x, list)
         xs = x if multi else [x]
@@ -150,11 +168,12 @@ class KerasAdapter(Adapter):
             with tf.GradientTape() as tape:
                 for xt in xts:
                     tape.watch(xt)
-                loss = tf.reduce_sum(layer(xts if multi else xts[0]) * tf.constant(g))
+                loss = tf.reduce_sum(layer(xts if multi else xts[0], training=training) * tf.constant(g))
             grads = tape.gradient(loss, xts + self._variables(layer))
-        # an input the output does not depend on gets None from the tape: its gradient is zero
+        # an input the output does not depend on gets None from the tape: its gradient is zero; a weight gets None
+        # when it is non-trainable (BatchNormalization's moving statistics, which the tape does not watch)
         gx = [np.zeros_like(a) if gr is None else np.asarray(gr) for a, gr in zip(xs, grads)]
-        return (gx if multi else gx[0]), [np.asarray(w) for w in grads[len(xs):]]
+        return (gx if multi else gx[0]), [None if w is None else np.asarray(w) for w in grads[len(xs):]]
 
     def _build_error(self, raw_config, input_shape):
         tf, k = self._frameworks()

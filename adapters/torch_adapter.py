@@ -495,6 +495,99 @@ _LAYERS.update({
 
 
 
+# ---- dropout, noise and batch normalization ----
+# Inference mode: the noise layers are the identity, BatchNormalization uses its moving statistics. Training mode
+# runs the _TRAINING functions, (torch, cfg, x, ws) -> (y, weights after the call), under a generator seeded with
+# the call's seed. Keras 2.2.x applies Dropout, GaussianDropout and AlphaDropout only for 0 < rate < 1.
+
+
+def _active(rate):
+    return 0.0 < rate < 1.0
+
+
+def _unit_mask(torch, x, shape, rate):
+    """A {0, 1} mask of `shape` (broadcast against x), 1 with probability 1 - rate, drawn with torch.rand."""
+    return (torch.rand(shape, dtype=x.dtype, device=x.device) >= rate).to(x.dtype)
+
+
+def _dropout_train(torch, cfg, x, ws):
+    p = cfg["rate"]
+    if not _active(p):
+        return x, ws
+    if cfg["noise_shape"] is None:
+        return torch.nn.functional.dropout(x, p, training=True), ws
+    # torch has no noise_shape: a mask of that shape (None entries = the input's size), broadcast, 1/(1 - p)
+    shape = [n if m is None else m for n, m in zip(x.shape, cfg["noise_shape"])]
+    return x * _unit_mask(torch, x, shape, p) / (1.0 - p), ws
+
+
+def _spatial_dropout_train(torch, cfg, x, ws):
+    """F.dropout1d/2d/3d drop whole channels of (B, C, *spatial). TRAPS.md 20: Dropout2d on a 3-D input is not
+    SpatialDropout1D; dropout1d on (B, C, T) is."""
+    p = cfg["rate"]
+    if not _active(p):
+        return x, ws
+    first = cfg.get("data_format") == "channels_first"
+    xc = x if first else x.movedim(-1, 1)
+    F = torch.nn.functional
+    y = (F.dropout1d, F.dropout2d, F.dropout3d)[x.dim() - 3](xc, p, training=True)
+    return (y if first else y.movedim(1, -1)), ws
+
+
+def _gaussian_noise_train(torch, cfg, x, ws):
+    return x + cfg["stddev"] * torch.randn_like(x), ws
+
+
+def _gaussian_dropout_train(torch, cfg, x, ws):
+    p = cfg["rate"]
+    if not _active(p):
+        return x, ws
+    return x * (1.0 + math.sqrt(p / (1.0 - p)) * torch.randn_like(x)), ws
+
+
+def _alpha_dropout_train(torch, cfg, x, ws):
+    """F.alpha_dropout without noise_shape; with one, the Keras formula written out on a broadcast mask:
+    a * (x * keep + alpha' * (1 - keep)) + b (TRAPS.md 20)."""
+    p = cfg["rate"]
+    if not _active(p):
+        return x, ws
+    if cfg["noise_shape"] is None:
+        return torch.nn.functional.alpha_dropout(x, p, training=True), ws
+    alpha = -1.6732632423543772848170429916717 * 1.0507009873554804934193349852946
+    a = ((1.0 - p) * (1.0 + p * alpha ** 2)) ** -0.5
+    keep = _unit_mask(torch, x, [n if m is None else m for n, m in zip(x.shape, cfg["noise_shape"])], p)
+    return a * (x * keep + alpha * (1.0 - keep)) - a * alpha * p, ws
+
+
+def _channels_to_1(cfg, x):
+    """(x with the normalised axis moved to 1, the inverse move): F.batch_norm wants (N, C, ...)."""
+    axis = cfg["axis"] % x.dim()
+    return x.movedim(axis, 1), (lambda y: y.movedim(1, axis))
+
+
+def _batch_norm(torch, cfg, x, ws, training=False):
+    """F.batch_norm with eps = epsilon and torch momentum = 1 - Keras momentum (TRAPS.md 19). The running
+    statistics are updated in place on clones, returned as the new weights."""
+    xc, back = _channels_to_1(cfg, x)
+    gamma = ws[0] if cfg["scale"] else None
+    beta = ws[int(cfg["scale"])] if cfg["center"] else None
+    mean, var = ws[-2].detach().clone(), ws[-1].detach().clone()
+    y = torch.nn.functional.batch_norm(xc, mean, var, gamma, beta, training=training,
+                                       momentum=1.0 - cfg["momentum"], eps=cfg["epsilon"])
+    return back(y), list(ws[:-2]) + [mean, var]
+
+
+_LAYERS.update({name: (lambda torch, cfg, x, ws: x) for name in (
+    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
+    "AlphaDropout")})
+_LAYERS["BatchNormalization"] = lambda torch, cfg, x, ws: _batch_norm(torch, cfg, x, ws)[0]
+_TRAINING = {"Dropout": _dropout_train, "SpatialDropout1D": _spatial_dropout_train,
+             "SpatialDropout2D": _spatial_dropout_train, "SpatialDropout3D": _spatial_dropout_train,
+             "GaussianNoise": _gaussian_noise_train, "GaussianDropout": _gaussian_dropout_train,
+             "AlphaDropout": _alpha_dropout_train,
+             "BatchNormalization": lambda torch, cfg, x, ws: _batch_norm(torch, cfg, x, ws, training=True)}
+
+
 class TorchAdapter(Adapter):
     name = "torch"
     package = "torch"
@@ -521,20 +614,42 @@ class TorchAdapter(Adapter):
         torch = _torch()
         return [torch.tensor(a, device=device, requires_grad=grad) for a in arrays]
 
+    def _run(self, config, xt, ws, device, training, seed):
+        """(y, weights after the call). Training mode with a seed (the call's, else the layer's `seed`) runs under
+        a forked generator seeded with it, so the same seed repeats the sample and the global torch generator
+        is left as it was; without one it draws from the global generator."""
+        torch = _torch()
+        name = config["class_name"]
+        if not training or name not in _TRAINING:
+            return _LAYERS[name](torch, config["config"], xt, ws), ws
+        seed = seed if seed is not None else config["config"].get("seed")
+        if seed is None:
+            return _TRAINING[name](torch, config["config"], xt, ws)
+        with torch.random.fork_rng(devices=[] if device == "cpu" else None):
+            if seed is not None:
+                torch.manual_seed(int(seed))
+            return _TRAINING[name](torch, config["config"], xt, ws)
+
     def _forward(self, config, weights, x, *, device, dtype, training, seed):
+        return self._train_step(config, weights, x, device=device, dtype=dtype, seed=seed)[0] if training else \
+            self._no_grad_run(config, weights, x, device, False, None)[0]
+
+    def _no_grad_run(self, config, weights, x, device, training, seed):
         torch = _torch()
         xs = x if isinstance(x, list) else [x]  # a list: a merge layer's inputs
         ts = self._tensors([*xs, *weights], device)
         with torch.no_grad():
-            y = _LAYERS[config["class_name"]](torch, config["config"], ts[:len(xs)] if xs is x else ts[0],
-                                              ts[len(xs):])
-        return y.cpu().numpy()
+            y, new = self._run(config, ts[:len(xs)] if xs is x else ts[0], ts[len(xs):], device, training, seed)
+        return y.cpu().numpy(), [w.cpu().numpy() for w in new]
 
-    def _vjp(self, config, weights, x, g, *, device, dtype):
+    def _train_step(self, config, weights, x, *, device, dtype, seed):
+        return self._no_grad_run(config, weights, x, device, True, seed)
+
+    def _vjp(self, config, weights, x, g, *, device, dtype, training=False):
         torch = _torch()
         xs = x if isinstance(x, list) else [x]
         ts = self._tensors([*xs, *weights], device, grad=True)
-        y = _LAYERS[config["class_name"]](torch, config["config"], ts[:len(xs)] if xs is x else ts[0], ts[len(xs):])
+        y, _ = self._run(config, ts[:len(xs)] if xs is x else ts[0], ts[len(xs):], device, training, None)
         grads = torch.autograd.grad(y, ts, grad_outputs=torch.tensor(g, device=device), allow_unused=True)
         out = [np.zeros_like(a) if gr is None else gr.cpu().numpy() for a, gr in zip([*xs, *weights], grads)]
         return (out[:len(xs)] if xs is x else out[0]), out[len(xs):]

@@ -25,7 +25,7 @@ import numpy as np
 # importing a family registers its layers
 from . import activations, conv_transpose, convolution, core, locally_connected  # noqa: F401
 from . import keras1, merge, merge_axes, pooling, reshaping, separable  # noqa: F401
-from . import activity, advanced_activations, core_functions, core_shapes  # noqa: F401
+from . import activity, advanced_activations, core_functions, core_shapes, noise, normalization  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer
@@ -33,7 +33,7 @@ from .weight_parameters import constrain, initializer_facts, regularization_loss
 
 __all__ = ["LAYERS", "ROWS", "normalize", "forward", "output_shape", "weight_shapes", "vjp", "vjp_reference",
            "layer_of", "row_name", "row_target", "compute_mask", "weight_params", "initializer_facts",
-           "regularization_losses", "constrain", "input_shapes"]
+           "regularization_losses", "constrain", "input_shapes", "train_step"]
 
 # Report rows: the Keras 2 classes, then the Keras 1 signatures of seed 000 (keras1.Convolution2D ...).
 ROWS: tuple[str, ...] = tuple(sorted(LAYERS)) + tuple(sorted(keras1.ROWS))
@@ -127,7 +127,12 @@ def _prepare(config, weights, inputs):
 
 def forward(config: Mapping[str, Any], weights: list, inputs, *, training: bool = False, seed: int | None = None,
             mask=None) -> np.ndarray:
-    """The layer's output in float64. `training`, `seed` and `mask` matter only to layers that use them."""
+    """The layer's output in float64. `training`, `seed` and `mask` matter only to layers that use them.
+
+    In training mode a stochastic layer draws from np.random.default_rng(seed): one sample of the documented
+    distribution (backends draw from other generators, so conformance there is statistical, never bitwise)."""
+    if training:
+        return train_step(config, weights, inputs, seed=seed)[0]
     layer, cfg, ws, x = _prepare(config, weights, inputs)
     return layer.forward(cfg, ws, x)
 
@@ -141,16 +146,34 @@ def compute_mask(config: Mapping[str, Any], inputs, mask=None):
     return mask if layer.compute_mask is None else layer.compute_mask(c["config"], x, mask)
 
 
+def train_step(config: Mapping[str, Any], weights: list, inputs, *, seed: int | None = None
+               ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(training-mode output, the weights after the call): BatchNormalization's moving statistics move, every
+    other layer's weights come back unchanged."""
+    layer, cfg, ws, x = _prepare(config, weights, inputs)
+    if layer.train is None:
+        return layer.forward(cfg, ws, x), ws
+    y, new = layer.train(cfg, ws, x, np.random.default_rng(seed))
+    return y, list(new)
+
+
 def vjp_reference(config: Mapping[str, Any]) -> str:
     """'analytic' when the layer has an analytic VJP, else 'finite-difference'."""
     return "analytic" if layer_of(config).vjp is not None else "finite-difference"
 
 
-def vjp(config: Mapping[str, Any], weights: list, inputs, cotangents):
+def vjp(config: Mapping[str, Any], weights: list, inputs, cotangents, *, training: bool = False):
     """(gradient w.r.t. the input, [gradient w.r.t. each weight]) of <cotangents, forward(...)>; for a
-    multi-input layer the first item is the list of the inputs' gradients."""
+    multi-input layer the first item is the list of the inputs' gradients.
+
+    training=True differentiates the training-mode output; a stochastic layer has no such oracle gradient."""
     layer, cfg, ws, x = _prepare(config, weights, inputs)
     g = np.asarray(cotangents, dtype=np.float64)
+    if training and layer.train is not None:
+        if layer.train_vjp is None:
+            raise ValueError(f"{layer.name}: training-mode gradients are random (one per sample); the oracle has none")
+        gx, gws = layer.train_vjp(cfg, ws, x, g)
+        return gx, list(gws)
     if layer.vjp is not None:
         gx, gws = layer.vjp(cfg, ws, x, g)
         return (list(gx) if layer.multi_input else gx), list(gws)

@@ -48,6 +48,18 @@ class Layer:
                      vjp returns ([grad of each input], [grad_w...]); reductions names "input0", "input1" ... for
                      the gradient of each input; magnitude gets the list of |x| and vjp_magnitude is
                      (config, [|x|...], |g|) -> [magnitude of each input's gradient].
+    abs_forward:     (config, |weights|, |x|) -> the absolute terms of each output element, for a layer whose formula
+                     subtracts one input from another (BatchNormalization's x - mean), where the linear part at
+                     |x| and |weights| would cancel; None = the linear part at |x| and |weights|.
+    abs_vjp:         (config, |weights|, |x|, |g|) -> (input, [weight]) absolute terms of the VJP, likewise.
+    train:           (config, weights, x, rng) -> (output, weights after the step) in training mode; rng is an
+                     np.random.Generator for the stochastic layers. None = training mode is inference mode.
+    train_vjp:       (config, weights, x, g) -> (grad_x, [grad_w...]) of the training-mode output, for a layer
+                     whose training mode is deterministic (BatchNormalization). None for stochastic layers.
+    stochastic:      training mode draws random numbers: conformance there is statistical (suites/stochastic.py).
+    state:           config -> indices (get_weights order) of non-trainable state that `train` updates
+                     (BatchNormalization's moving statistics). No backend differentiates them, so gradient checks
+                     skip them; the oracle's VJP still includes them (checked by finite differences).
     """
     name: str
     family: str
@@ -66,6 +78,12 @@ class Layer:
     magnitude_at_input: bool = False
     compute_mask: Callable | None = None
     multi_input: bool = False
+    abs_forward: Callable | None = None
+    abs_vjp: Callable | None = None
+    train: Callable | None = None
+    train_vjp: Callable | None = None
+    stochastic: bool = False
+    state: Callable[[Config], tuple] = lambda cfg: ()
     examples: tuple = field(default=())
     weight_params: Callable[[Config], list] | None = None
 

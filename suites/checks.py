@@ -13,7 +13,7 @@ import numpy as np
 import oracle
 from adapters import Adapter
 
-from . import divergences, tolerance, weight_checks
+from . import divergences, tolerance, training, weight_checks
 from .compare import Comparison, compare, worst
 from .layer_api import keras1_native_check, round_trip_check
 from .strategies import Case, arrays
@@ -86,7 +86,8 @@ def _compare_vjp(config, x, ws, g, adapter, device, dtype):
     if len(aws) != len(gws):
         cs.append(Comparison("weight_grads", False, float("inf"), float("inf"),
                              shape_error=f"{len(aws)} weight gradients, but should be {len(gws)}"))
-    cs += [compare(f"weight_grad[{i}]", a, e, b) for i, (a, e, b) in enumerate(zip(aws, gws, bws))]
+    state = oracle.layer_of(config).state(config["config"])  # non-trainable (moving statistics): not differentiated
+    cs += [compare(f"weight_grad[{i}]", a, e, b) for i, (a, e, b) in enumerate(zip(aws, gws, bws)) if i not in state]
     return all(c.ok for c in cs), cs, oracle.vjp_reference(config)
 
 
@@ -116,6 +117,7 @@ def _boundary(case, adapter, device, dtype):
 CHECKS = {"shape": _shape, "forward": _forward, "gradient": _gradient, "tie_gradient": _tie_gradient,
           "boundary": _boundary, "round_trip": round_trip_check, "keras1_native": keras1_native_check}
 CHECKS.update(weight_checks.CHECKS)  # initializer, regularizer, constraint
+CHECKS.update(training.CHECKS)  # training mode: 'training', 'seed', 'moving_mean', 'moving_variance' (suites/training.py)
 
 
 def gradient_well_posed(case: Case, dtype: str) -> bool:

@@ -62,6 +62,8 @@ CONDITIONS = {
     "factor_none_or_bool": lambda cfg: any(k in cfg and (cfg[k] is None or isinstance(cfg[k], bool))
                                            for k in ("l1", "l2")),
     "non_neg_constraint": lambda cfg: any(_is(v, "NonNeg") for k, v in cfg.items() if k.endswith("_constraint")),
+    # a noise_shape with a None entry (= that axis of the input)
+    "noise_shape_has_none": lambda cfg: cfg.get("noise_shape") is not None and None in cfg["noise_shape"],
 }
 
 
@@ -72,6 +74,8 @@ def _not_float32(value: float) -> bool:
 def _is(value, class_name: str) -> bool:
     """Whether a canonical config value is an object of that class."""
     return isinstance(value, dict) and value.get("class_name") == class_name
+
+
 def _ops_add_misplaces_a_broadcast_operand(cfg: dict, shapes) -> bool:
     """Keras 3's TensorFlow ops.add(x1, x2) takes x2 for a bias (tf.nn.bias_add) when x2 has one size > 1 and that
     size equals x1's axis-1 or last size, and adds it along x1's last axis (axis 1 if only that one matches),

@@ -2,6 +2,8 @@
 diverges is stale and fails here, so the data file cannot silently outlive the bug."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import adapters
@@ -25,7 +27,9 @@ def test_entry_is_well_formed(entry):
 @pytest.mark.parametrize("entry", ENTRIES, ids=[f"{d.adapter}-{d.id}" for d in ENTRIES])
 def test_witness_still_diverges(entry):
     """Replays the witness: it must fail in the way the entry says, and the entry must be what explains it."""
-    w = entry.witness
+    w = dict(entry.witness)
+    if isinstance(w["config"], str):  # a JSON string where the config holds None, which TOML cannot write
+        w["config"] = json.loads(w["config"])
     adapter = adapters.get(entry.adapter)
     if adapter.installed():
         pytest.skip(adapter.installed())

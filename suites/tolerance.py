@@ -155,6 +155,8 @@ def _parts(config, weights, x, dtype):
     y = oracle.forward(lc, weights, x)
     if layer.magnitude is not None:  # coefficients computed by the backend (UpSampling2D bilinear), Subtract
         mag = layer.magnitude(cfg, x if layer.magnitude_at_input else _abs(x))
+    elif layer.abs_forward is not None:  # a formula that subtracts inputs (BatchNormalization's x - mean)
+        mag = layer.abs_forward(cfg, [np.abs(w) for w in weights], np.abs(x))
     else:
         mag = np.abs(y) if layer.selects else oracle.forward(lc, [np.abs(w) for w in weights], _abs(x))
     return layer, cfg, lc, act, y, sum_bound(layer.reductions(cfg, _shape(x))["output"], dtype, mag)
@@ -202,11 +204,12 @@ def vjp_bounds(config: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype:
     # The absolute terms of each gradient sum: the VJP at |x|, |w|, |g| for (multi)linear maps; a selecting map
     # (max pooling) routes |g| through the elements the real input selects.
     aw, ax = ([np.asarray(w) for w in weights], x) if layer.selects else ([np.abs(w) for w in weights], np.abs(x))
-    mag_x, mag_w = oracle.vjp(lc, aw, ax, np.abs(gy))
+    abs_vjp = (lambda a: layer.abs_vjp(cfg, aw, ax, a)) if layer.abs_vjp else (lambda a: oracle.vjp(lc, aw, ax, a))
+    mag_x, mag_w = abs_vjp(np.abs(gy))
     if layer.vjp_magnitude is not None:
         mag_x = layer.vjp_magnitude(cfg, x, np.abs(gy)) if layer.magnitude_at_input \
             else layer.vjp_magnitude(cfg, np.abs(gy))
-    carried_x, carried_w = oracle.vjp(lc, aw, ax, b_gy)  # the cotangent's own error, carried through linearly
+    carried_x, carried_w = abs_vjp(b_gy)  # the cotangent's own error, carried through linearly
     if layer.selects:  # a picked term may carry a negative factor (PReLU's alpha): its size is what rounds
         mag_x, mag_w = np.abs(mag_x), [np.abs(m) for m in mag_w]
         carried_x, carried_w = np.abs(carried_x), [np.abs(c) for c in carried_w]
@@ -296,3 +299,45 @@ def orthogonality_bound(rows: int, cols: int, gain: float, dtype: str) -> np.nda
     """Bound on |W^T W - gain^2 I| elementwise for a backend's orthogonal W: Householder QR's columns are
     orthonormal to about rows * cols * u (Higham, Thm 19.4), then the Gram product's own sum of rows terms."""
     return sum_bound(rows * cols + rows, dtype, np.asarray(gain * gain))
+# ---- BatchNormalization in training mode (batch statistics) ----
+# First-order propagation of the same per-operation bounds (sum_bound) through the batch mean, the variance,
+# the normalisation and the moving averages. Magnitudes are sums of absolute terms, so the bounds hold whichever
+# algebraically equal form a backend evaluates (two-pass or E[x^2] - E[x]^2 variance, rsqrt or sqrt and divide,
+# `m * old + (1 - m) * new` or `old - (old - new) * (1 - m)`).
+
+def batch_norm_training_bounds(cfg: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype: str) -> dict:
+    """Per-element bounds of a training step: 'output', 'moving_mean', 'moving_variance', 'input_grad',
+    'gamma_grad', 'beta_grad' (arrays of the oracle's shapes)."""
+    from oracle.normalization import _unpack, batch_moments
+    gamma, beta, old_mean, old_var, red = _unpack(cfg, weights, x.ndim)
+    mean, var = batch_moments(x, red)
+    n = x.size // mean.size
+    eps, m = cfg["epsilon"], cfg["momentum"]
+    ag = np.abs(g)
+    b_mean = sum_bound(n + 1, dtype, np.mean(np.abs(x), axis=red, keepdims=True))
+    d = x - mean
+    b_d = b_mean + sum_bound(1, dtype, np.abs(x) + np.abs(mean))
+    b_var = sum_bound(n + 2, dtype, np.mean(x * x, axis=red, keepdims=True) + mean * mean) + \
+        2.0 * np.mean(np.abs(d) * b_d, axis=red, keepdims=True)
+    r = 1.0 / np.sqrt(var + eps)
+    rel_r = 0.5 * b_var / (var + eps) + sum_bound(4, dtype, np.ones_like(r))  # + eps, sqrt, division
+    xhat = d * r
+    b_xhat = b_d * r + np.abs(xhat) * rel_r + sum_bound(1, dtype, np.abs(xhat))
+    out = {"output": np.abs(gamma) * b_xhat + sum_bound(3, dtype, np.abs(gamma * xhat) + np.abs(beta))}
+    fed_scale = n / (n - (1.0 + eps))
+    out["moving_mean"] = (1.0 - m) * b_mean + sum_bound(4, dtype, np.abs(old_mean) + np.abs(mean))
+    out["moving_variance"] = (1.0 - m) * fed_scale * b_var + sum_bound(5, dtype, np.abs(old_var) + fed_scale * var)
+    # gradients: S1 = sum g gamma, S2 = sum g gamma xhat, gx = r / n (n g gamma - S1 - xhat S2)
+    gh = ag * np.abs(gamma)
+    s1, s2 = np.sum(g * gamma, axis=red, keepdims=True), np.sum(g * gamma * xhat, axis=red, keepdims=True)
+    b_s1 = sum_bound(n, dtype, np.sum(gh, axis=red, keepdims=True))
+    b_s2 = sum_bound(n + 1, dtype, np.sum(gh * np.abs(xhat), axis=red, keepdims=True)) + \
+        np.sum(gh * b_xhat, axis=red, keepdims=True)
+    inner_mag = n * gh + np.abs(s1) + np.abs(xhat * s2)
+    b_inner = sum_bound(3, dtype, inner_mag) + b_s1 + b_xhat * np.abs(s2) + np.abs(xhat) * b_s2
+    out["input_grad"] = r / n * (b_inner + inner_mag * rel_r) + sum_bound(2, dtype, r / n * inner_mag)
+    out["gamma_grad"] = (sum_bound(n + 1, dtype, np.sum(ag * np.abs(xhat), axis=red, keepdims=True)) +
+                         np.sum(ag * b_xhat, axis=red, keepdims=True)).reshape(-1)
+    out["beta_grad"] = sum_bound(n, dtype, np.sum(ag, axis=red, keepdims=True)).reshape(-1)
+    out["moving_mean"], out["moving_variance"] = out["moving_mean"].reshape(-1), out["moving_variance"].reshape(-1)
+    return out

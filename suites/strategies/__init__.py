@@ -18,11 +18,11 @@ import oracle
 from oracle import activations
 
 from . import conv_transpose, convolution, core, keras1, locally_connected, pooling, reshaping, separable
-from . import activity, advanced_activations, core_shapes, merge, weight_params
+from . import activity, advanced_activations, core_shapes, merge, noise, weight_params
 from .base import OMIT, Case, config, distinct_inputs  # noqa: F401  (re-exported)
 
 _FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping,
-             advanced_activations, core_shapes, activity, merge, weight_params, keras1)
+             advanced_activations, core_shapes, activity, merge, noise, weight_params, keras1)
 
 CASES: dict[str, st.SearchStrategy[Case]] = {}
 # layer -> (rng, shape) -> input drawn in float64, for layers whose truth is ill-conditioned on plain uniform
@@ -31,10 +31,17 @@ INPUTS: dict[str, Callable[[np.random.Generator, tuple], np.ndarray]] = {}
 # layer -> (rng, shape, raw config) -> input, where the input depends on the config (Masking plants timesteps
 # equal to its mask_value).
 CONFIG_INPUTS: dict[str, Callable[[np.random.Generator, tuple, dict], np.ndarray]] = {}
+# layer -> (rng, canonical config, shapes) -> weights in float64, for weights with a constrained range (a
+# variance must be positive).
+WEIGHTS: dict[str, Callable[[np.random.Generator, dict, list], list[np.ndarray]]] = {}
+# layer -> strategy of training-mode cases (suites/test_training.py), for layers whose training mode differs.
+TRAINING: dict[str, st.SearchStrategy[Case]] = {}
 for _family in _FAMILIES:
     CASES.update(_family.CASES)
     INPUTS.update(getattr(_family, "INPUTS", {}))
     CONFIG_INPUTS.update(getattr(_family, "CONFIG_INPUTS", {}))
+    WEIGHTS.update(getattr(_family, "WEIGHTS", {}))
+    TRAINING.update(getattr(_family, "TRAINING", {}))
 
 # Invalid configs of every family: (raw config, input shape, parameter and value the error must name).
 invalid_cases = st.one_of([_family.INVALID for _family in _FAMILIES if hasattr(_family, "INVALID")])
@@ -66,10 +73,14 @@ def arrays(case: Case, dtype: str) -> tuple[np.ndarray | list[np.ndarray], list[
         shape = tuple(case.input_shape)
         x = CONFIG_INPUTS[case.layer](rng, shape, case.config) if case.layer in CONFIG_INPUTS \
             else INPUTS.get(case.layer, uniform_inputs)(rng, shape)
-    ws = []
-    for s in oracle.weight_shapes(case.config, shape):
-        fan_in = int(np.prod(s[:-1])) if len(s) > 1 else 1
-        ws.append(rng.uniform(-1.0, 1.0, size=s) * np.sqrt(3.0 / max(fan_in, 1)))
+    shapes = oracle.weight_shapes(case.config, shape)
+    if case.layer in WEIGHTS:
+        ws = WEIGHTS[case.layer](rng, oracle.normalize(case.config)["config"], shapes)
+    else:
+        ws = []
+        for s in shapes:
+            fan_in = int(np.prod(s[:-1])) if len(s) > 1 else 1
+            ws.append(rng.uniform(-1.0, 1.0, size=s) * np.sqrt(3.0 / max(fan_in, 1)))
     g = rng.uniform(-1.0, 1.0, size=oracle.output_shape(case.config, shape))
     cast = lambda a: a.astype(dtype).astype(np.float64)  # noqa: E731
     return ([cast(a) for a in x] if case.multi_input else cast(x)), [cast(w) for w in ws], cast(g)
