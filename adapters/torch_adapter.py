@@ -326,7 +326,19 @@ def _from_torch_layout(layer, prefix, t, shape):
     return t
 
 
-def _initialize(torch, init, t, generator):
+def _keras_fans(shape):
+    """Keras 2.2.x's fans, for a weight torch has no layer (and so no fan convention) for: LocallyConnected
+    kernels and PReLU's alpha stay in the Keras layout here. 2-D: (in, out); 3- to 5-D: the last two axes times
+    the receptive field of the others; otherwise ('no specific assumptions') sqrt of the size for both."""
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    if 3 <= len(shape) <= 5:
+        field = math.prod(shape[:-2])
+        return shape[-2] * field, shape[-1] * field
+    return math.sqrt(math.prod(shape)), math.sqrt(math.prod(shape))
+
+
+def _initialize(torch, init, t, generator, keras_shape=None):
     """torch.nn.init for a canonical Keras initializer, on a tensor in torch's layout. VarianceScaling takes its
     fans from torch's own rule (_calculate_fan_in_and_fan_out: size(1) x receptive field, size(0) x receptive
     field), the one xavier_* and kaiming_* use."""
@@ -337,6 +349,11 @@ def _initialize(torch, init, t, generator):
         with torch.no_grad():
             return nn_init.eye_(t).mul_(c["gain"])
     if cls == "Orthogonal":
+        if keras_shape is not None and len(keras_shape) > 2:  # Keras flattens to (prod(shape[:-1]), shape[-1])
+            flat = torch.empty(math.prod(keras_shape[:-1]), keras_shape[-1], dtype=t.dtype, device=t.device)
+            nn_init.orthogonal_(flat, gain=c["gain"], generator=generator)
+            with torch.no_grad():
+                return t.copy_(flat.reshape(t.shape))
         return nn_init.orthogonal_(t, gain=c["gain"], generator=generator)
     if cls == "RandomUniform":
         return nn_init.uniform_(t, c["minval"], c["maxval"], generator=generator)
@@ -345,7 +362,7 @@ def _initialize(torch, init, t, generator):
     if cls == "TruncatedNormal":
         m, s = c["mean"], c["stddev"]
         return nn_init.trunc_normal_(t, m, s, m - 2 * s, m + 2 * s, generator=generator)
-    fan_in, fan_out = nn_init._calculate_fan_in_and_fan_out(t)
+    fan_in, fan_out = nn_init._calculate_fan_in_and_fan_out(t) if keras_shape is None else _keras_fans(keras_shape)
     n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[c["mode"]]
     scale = c["scale"] / max(1.0, n)
     if c["distribution"] == "uniform":
@@ -380,6 +397,10 @@ def _constraint(torch, con, t):
 def _weight_prefixes(config, count):
     """The prefix of each weight: depthwise, pointwise, kernel, recurrent, then bias, as the config declares them."""
     cfg = config["config"]
+    if config["class_name"] == "PReLU":
+        return ["alpha"]
+    if config["class_name"] == "BatchNormalization":  # get_weights(): gamma, beta, moving_mean, moving_variance
+        return ["gamma"] * cfg["scale"] + ["beta"] * cfg["center"] + ["moving_mean", "moving_variance"]
     order = [p for p in ("depthwise", "pointwise", "kernel", "recurrent", "bias") if f"{p}_initializer" in cfg]
     return [p for p in order if p != "bias" or cfg.get("use_bias", True)][:count]
 
@@ -675,7 +696,10 @@ class TorchAdapter(Adapter):
                 keras = torch.empty(shape, dtype=getattr(torch, dtype), device=device)
                 t = _to_torch_layout(config["class_name"], prefix, keras).contiguous()
                 with torch.no_grad():
-                    _initialize(torch, config["config"][f"{prefix}_initializer"], t, generator)
+                    # no torch counterpart: Keras's own fan rule on the Keras layout (_keras_fans)
+                    own = prefix == "alpha" or config["class_name"].startswith("LocallyConnected")
+                    _initialize(torch, config["config"][f"{prefix}_initializer"], t, generator,
+                                tuple(shape) if own else None)
                 draw.append(_from_torch_layout(config["class_name"], prefix, t, shape).cpu().numpy())
             out.append(draw)
         return out

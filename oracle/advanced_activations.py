@@ -177,5 +177,5 @@ register(Layer(
     weight_shapes=lambda cfg, shape: [_prelu_alpha_shape(cfg, shape)],
     # x or alpha * x picked per element: one rounding of the picked term, so magnitudes at the real input.
     split_activation=lambda cfg: (cfg, "linear"), selects=True,
-    reductions=_prelu_reductions,
+    reductions=_prelu_reductions, weight_params=lambda cfg: ["alpha"],
 ))

@@ -165,4 +165,6 @@ register(Layer(
     split_activation=lambda cfg: (cfg, "linear"), reductions=_reductions,
     abs_forward=_abs_forward, abs_vjp=_abs_vjp, train=_train, train_vjp=_train_vjp,
     state=lambda cfg: (cfg["scale"] + cfg["center"], cfg["scale"] + cfg["center"] + 1),
+    # get_weights() order: gamma (scale), beta (center), moving_mean, moving_variance
+    weight_params=lambda cfg: ["gamma"] * cfg["scale"] + ["beta"] * cfg["center"] + ["moving_mean", "moving_variance"],
 ))

@@ -52,6 +52,9 @@ CONDITIONS = {
     "variance_scaling_normal": lambda cfg: any(_is(v, "VarianceScaling") and v["config"]["distribution"] == "normal"
                                                for k, v in cfg.items() if k.endswith("_initializer")),
     "bias_variance_scaling": lambda cfg: _is(cfg.get("bias_initializer"), "VarianceScaling"),
+    # a variance-scaling initializer on a weight that is (or, for PReLU's alpha, can be) a vector
+    "vector_variance_scaling": lambda cfg: any(_is(cfg.get(f"{p}_initializer"), "VarianceScaling") for p in (
+        "bias", "gamma", "beta", "moving_mean", "moving_variance", "alpha")),
     "depthwise_variance_scaling": lambda cfg: _is(cfg.get("depthwise_initializer"), "VarianceScaling"),
     "identity_initializer": lambda cfg: any(_is(v, "Identity") for k, v in cfg.items() if k.endswith("_initializer")),
     "activity_regularized": lambda cfg: cfg.get("activity_regularizer") is not None or "l1" in cfg,

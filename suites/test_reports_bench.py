@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -42,9 +43,11 @@ def bench_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
     where = tmp_path_factory.mktemp("bench")
     (where / "test_tiny.py").write_text(TINY)
     out = where / "benchmark.json"
+    # Without the xdist worker's variables: pytest-benchmark disables itself in what it takes for an xdist run.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT_TEST"))}
     proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_tiny.py",
                            "--benchmark-only", f"--benchmark-json={out}"], cwd=where, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out
 
