@@ -33,13 +33,18 @@ $(BROWSER_STAMP): $(STAMP)
 test: $(STAMP) $(BROWSER_STAMP)
 	$(PYTEST) -n 2 --benchmark-disable --report-dir=results/test suites
 
+# Every suite that writes result records: conformance (shape, forward, gradient), the common layer API and Keras 1
+# configs on the real backends (round_trip, keras1_native), training mode, weight parameters, invalid configs.
+RECORDING_SUITES := suites/test_conformance.py suites/test_round_trip.py suites/test_training.py \
+	suites/test_weight_params.py suites/test_invalid.py
+
 # The conformance suite on every installed backend, then the HTML/JSON/JUnit report. Exits with pytest's
 # status after the report is written, so CI sees real failures (known divergences do not fail). The benchmarks
 # are not run here (they time the CPU for ~10 s per file and need a quiet machine); a benchmark.json left by
 # `make bench` in REPORT_DIR is folded into the report's benchmark section.
 report: $(STAMP)
 	mkdir -p $(REPORT_DIR)
-	$(PYTEST) -n 2 --report-dir=$(REPORT_DIR) suites/test_conformance.py --junitxml=$(REPORT_DIR)/pytest-junit.xml; \
+	$(PYTEST) -n 2 --report-dir=$(REPORT_DIR) $(RECORDING_SUITES) --junitxml=$(REPORT_DIR)/pytest-junit.xml; \
 	status=$$?; \
 	$(BIN)/python -m reports build --results $(REPORT_DIR)/results.jsonl --out $(REPORT_DIR) \
 		$$(test -f $(REPORT_DIR)/benchmark.json && echo --benchmarks $(REPORT_DIR)/benchmark.json) || exit $$?; \
