@@ -194,12 +194,19 @@ class KerasAdapter(Adapter):
     # Keys a backend's get_config() writes that the documented Keras 2.2.x signature lacks, with the value that
     # means the documented behaviour. Any other value is kept, so oracle.normalize rejects it by name.
     BACKEND_ONLY = {"groups": 1, "keepdims": False, "quantization_config": None, "lora_rank": None,
-                    "lora_alpha": None}
+                    "lora_alpha": None,
+                    # tf-keras / Keras 3 give GaussianNoise/GaussianDropout a seed and SpatialDropout Dropout's
+                    # noise_shape and seed; None is the documented behaviour (Dropout documents both: None again)
+                    "seed": None, "noise_shape": None}
     # Per class: keys kept by a base class but unused by the layer (tf-keras SeparableConv inherits Conv's kernel_*
     # arguments and ignores them: its kernels are depthwise_* and pointwise_*), or added with a neutral value.
     UNUSED = {"SeparableConv1D": ("kernel_initializer", "kernel_regularizer", "kernel_constraint"),
               "SeparableConv2D": ("kernel_initializer", "kernel_regularizer", "kernel_constraint")}
-    CLASS_ONLY = {("ZeroPadding1D", "data_format"): "channels_last"}
+    CLASS_ONLY = {("ZeroPadding1D", "data_format"): "channels_last",
+                  # batch renormalisation, virtual batches, fused kernels, cross-replica statistics: off / unset
+                  **{("BatchNormalization", k): v for k, v in {
+                      "renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99, "synchronized": False,
+                      "fused": None, "virtual_batch_size": None, "adjustment": None}.items()}}
     # The envelope Keras 3 and tf-keras 2.21 wrap a serialised object in, and keys of nested configs with the
     # value that leaves the documented object unchanged (Keras 3 initializers' input_axes / output_axes).
     ENVELOPE = ("module", "registered_name")

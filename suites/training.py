@@ -103,7 +103,7 @@ CHECKS = {"seed": seed_repeats, "training": training, "moving_mean": _moving("mo
 def checks_of(layer: str) -> tuple[str, ...]:
     """The training checks of a layer: none where training mode is inference mode, 'training' for a stochastic
     layer, and the moving statistics too for a deterministic one (BatchNormalization, the only one with state)."""
-    registered = oracle.LAYERS[layer]
+    registered = oracle.LAYERS[oracle.row_target(layer)]  # a Keras 1 row runs as its Keras 2 class
     if registered.train is None:
         return ()
     if registered.stochastic:
