@@ -79,15 +79,12 @@ KERAS3_DROPPED_NAMES = {"initializers": ["constant"], "regularizers": ["l1_l2"],
                         "constraints": ["maxnorm", "nonneg", "unitnorm"]}
 
 
-# tf-keras keeps the aliases, but get('constant') raises KeyError('value') in both backends: 2.2.x's Constant had
-# value=0 by default.
-TF_KERAS_BROKEN_NAMES = {"initializers": ["constant"]}
 
 
 @pytest.mark.parametrize("kind", sorted(KERAS3_DROPPED_NAMES))
 def test_keras2_names_dropped_by_the_backends(kind):
-    """Finding: Keras 3 rejects these documented Keras 2.2.x names, and tf-keras fails on 'constant'; tf-keras
-    still resolves the others."""
+    """Finding: Keras 3 rejects these documented Keras 2.2.x names (get('constant') raises KeyError('value'): 2.2.x's
+    Constant had value=0 by default); tf-keras (the Keras 2 API) still resolves them."""
     for name in ("keras", "tf_keras"):
         if adapters.get(name).installed():
             pytest.skip(adapters.get(name).installed())
@@ -96,8 +93,4 @@ def test_keras2_names_dropped_by_the_backends(kind):
     for key in KERAS3_DROPPED_NAMES[kind]:
         with pytest.raises((ValueError, KeyError)):  # unknown name / Constant without its value
             getattr(keras, kind).get(key)
-        if key in TF_KERAS_BROKEN_NAMES.get(kind, []):
-            with pytest.raises(KeyError):
-                getattr(tf_keras, kind).get(key)
-        else:
-            assert getattr(tf_keras, kind).get(key) is not None, f"tf-keras no longer resolves {kind} {key!r}"
+        assert getattr(tf_keras, kind).get(key) is not None, f"tf-keras no longer resolves {kind} {key!r}"
