@@ -96,22 +96,13 @@ class Adapter(abc.ABC):
     def versions(self) -> dict[str, str]:
         return {}
 
-    # Weight parameters (suites/weight_checks.py). Optional: an adapter without them reports an error there.
-    def initial_weights(self, config, input_shape, *, seed, device="cpu", dtype="float64", draws=1,
-                        shapes=None) -> list[list]:
-        """`draws` independent initialisations of the layer's weights (get_weights() order and layout), each a
-        list of arrays; `seed` (with the draw and weight index) replaces any seed in the initializer configs.
-        `shapes`: the documented weight shapes (oracle.weight_shapes), for a backend that builds no layer."""
-        raise NotImplementedError(f"{self.name} adapter does not initialise weights")
-
-    def regularization_losses(self, config, weights, inputs, *, device="cpu", dtype="float64"):
-        """(the losses the layer adds when called on `inputs`, one value per regularizer in any order, the layer's
-        output) with the given weights."""
-        raise NotImplementedError(f"{self.name} adapter does not compute regularization losses")
-
-    def constrained_weights(self, config, weights, input_shape, *, device="cpu", dtype="float64") -> list:
-        """Every weight after the layer's constraint for it (unconstrained weights unchanged)."""
-        raise NotImplementedError(f"{self.name} adapter does not apply constraints")
+    # Weight parameters (suites/weight_checks.py) are an optional part of the contract, implemented by every adapter
+    # here: initial_weights(config, input_shape, *, seed, device, dtype, draws, shapes) -> `draws` initialisations
+    # of the weights (get_weights() order and layout; `seed` with the draw and weight index replaces any seed in
+    # the initializer configs; `shapes` the documented shapes, for a backend that builds no layer);
+    # regularization_losses(config, weights, inputs, *, device, dtype) -> (the losses the layer adds, in any
+    # order, its output); constrained_weights(config, weights, input_shape, *, device, dtype) -> every weight
+    # after its constraint. An adapter without them gets an `error` record from those checks (AttributeError).
 
     @abc.abstractmethod
     def _forward(self, config, weights, x, *, device, dtype, training, seed):

@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import oracle
+
+from .ulps import assert_ulps
 from oracle import merge, merge_axes
 from oracle.gradients import directional_derivative
 
@@ -100,12 +102,13 @@ def test_dot_normalize_is_cosine_and_floors_the_squared_sum():
     vector of norm 1e-8 is divided by sqrt(1e-12) = 1e-6 (Keras 2's floor on the squared sum), not by its norm
     (torch's F.normalize floors the norm at 1e-12 and would return a unit vector)."""
     x, y = np.array([[3.0, 4.0], [1.0, 0.0]]), np.array([[4.0, -3.0], [1.0, 1.0]])
-    np.testing.assert_allclose(merge.dot([x, y], axes=1, normalize=True), [[0.0], [2 ** -0.5]], atol=1e-15)
-    np.testing.assert_allclose(merge.dot([x, x], axes=1, normalize=True), [[1.0], [1.0]], rtol=1e-15)
+    # two norms (a sum, a max, a rsqrt each), two scalings and a two-term dot: about 10 roundings of size-1 terms
+    assert_ulps(merge.dot([x, y], axes=1, normalize=True), [[0.0], [2 ** -0.5]], ops=10, scale=1.0)
+    assert_ulps(merge.dot([x, x], axes=1, normalize=True), [[1.0], [1.0]], ops=10)
     tiny = np.array([[3e-9, 4e-9]])  # norm 5e-9, squared sum 2.5e-17 < 1e-12
     normalized, _ = merge_axes.l2_normalize(tiny, 1)
-    np.testing.assert_allclose(normalized, tiny / 1e-6, rtol=1e-15)
-    np.testing.assert_allclose(merge.dot([tiny, tiny], axes=1, normalize=True), [[2.5e-5]], rtol=1e-12)
+    assert_ulps(normalized, tiny / 1e-6, ops=4)  # a square root of the floor and one division, both sides
+    assert_ulps(merge.dot([tiny, tiny], axes=1, normalize=True), [[2.5e-5]], ops=10)
     assert not np.allclose(normalized, tiny / max(np.linalg.norm(tiny), 1e-12))  # what F.normalize computes
 
 

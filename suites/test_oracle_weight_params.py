@@ -12,6 +12,8 @@ import oracle
 from oracle import constraints, initializers, regularizers
 from suites.weight_checks import compare_facts
 
+from .ulps import assert_ulps
+
 
 def _facts(init, shape):
     return initializers.facts(initializers.parse("T", "p", init), shape)
@@ -111,9 +113,10 @@ def test_constraints_by_hand():
     np.testing.assert_array_equal(constraints.project(maxnorm, w), expected)
     np.testing.assert_array_equal(constraints.project(constraints.parse("T", "p", "nonneg"), w), [[3, 0], [4, 0]])
     unit = constraints.project(constraints.parse("T", "p", {"class_name": "UnitNorm", "config": {"axis": 1}}), w)
-    np.testing.assert_allclose(np.linalg.norm(unit, axis=1), [1, 1], rtol=1e-6)
+    norms = np.linalg.norm(w, axis=1)  # each row divided by its norm + 1e-7 (K.epsilon() added, not clamped)
+    assert_ulps(np.linalg.norm(unit, axis=1), norms / (norms + 1e-7), ops=12)
     mm = constraints.parse("T", "p", {"class_name": "MinMaxNorm", "config": {"min_value": 2, "max_value": 4,
                                                                            "rate": 0.5}})
-    np.testing.assert_allclose(constraints.project(mm, w)[:, 0], w[:, 0] * (0.5 * 4 + 0.5 * 5) / (5 + 1e-7), rtol=1e-15)
+    assert_ulps(constraints.project(mm, w)[:, 0], w[:, 0] * (0.5 * 4 + 0.5 * 5) / (5 + 1e-7), ops=12)
     with pytest.raises(ValueError, match="out of range"):
         constraints.project(constraints.parse("T", "p", {"class_name": "MaxNorm", "config": {"axis": 2}}), w)
