@@ -98,35 +98,24 @@ def pooling_case(draw, rank: int, kind: str) -> Case:
 
 
 @st.composite
-def upsampling_case(draw, rank: int) -> Case:
-    """UpSampling1D(length) and UpSampling2D/3D(size tuple, dim_ordering)."""
+def resize_case(draw, rank: int, family: str, arg_1d: str, arg: str, lo: int) -> Case:
+    """UpSampling1D(length) / ZeroPadding1D(padding): an int; UpSampling2D/3D(size) / ZeroPadding2D/3D(padding):
+    a tuple, with dim_ordering. Factors start at 1, padding amounts at 0 (`lo`)."""
     if rank == 1:
-        params, ordering = {"length": maybe(draw, st.integers(1, 3))}, "tf"
+        params, ordering = {arg_1d: maybe(draw, st.integers(lo, lo + 2))}, "tf"
     else:
         ordering = draw(st.sampled_from(["th", "tf", OMIT]))
-        params = {"size": _maybe_tuple(draw, rank, 1, 3),
-                  "dim_ordering": ordering}
-    sizes = [draw(st.integers(1, 4 if rank < 3 else 2)) for _ in range(rank)]
-    return Case(k1_config(f"UpSampling{rank}D", params), _layout(draw, rank, sizes, ordering), seed(draw))
-
-
-@st.composite
-def zero_padding_case(draw, rank: int) -> Case:
-    """ZeroPadding1D(padding int) and ZeroPadding2D/3D(padding tuple, dim_ordering)."""
-    if rank == 1:
-        params, ordering = {"padding": maybe(draw, st.integers(0, 3))}, "tf"
-    else:
-        ordering = draw(st.sampled_from(["th", "tf", OMIT]))
-        params = {"padding": _maybe_tuple(draw, rank, 0, 2),
-                  "dim_ordering": ordering}
-    sizes = [draw(st.integers(1, 4)) for _ in range(rank)]
-    return Case(k1_config(f"ZeroPadding{rank}D", params), _layout(draw, rank, sizes, ordering), seed(draw))
+        params = {arg: _maybe_tuple(draw, rank, lo, lo + 2), "dim_ordering": ordering}
+    largest = 2 if family == "UpSampling" and rank == 3 else 4  # upsampled 3D outputs grow fast
+    sizes = [draw(st.integers(1, largest)) for _ in range(rank)]
+    return Case(k1_config(f"{family}{rank}D", params), _layout(draw, rank, sizes, ordering), seed(draw))
 
 
 _STRATEGIES = {"Convolution1D": convolution_case(1), "Convolution2D": convolution_case(2),
                "Convolution3D": convolution_case(3),
                **{f"{kind}Pooling{rank}D": pooling_case(rank, kind) for kind in ("Max", "Average") for rank in (1, 2, 3)},
-               **{f"UpSampling{rank}D": upsampling_case(rank) for rank in (1, 2, 3)},
-               **{f"ZeroPadding{rank}D": zero_padding_case(rank) for rank in (1, 2, 3)}}
+               **{f"UpSampling{rank}D": resize_case(rank, "UpSampling", "length", "size", 1) for rank in (1, 2, 3)},
+               **{f"ZeroPadding{rank}D": resize_case(rank, "ZeroPadding", "padding", "padding", 0)
+                  for rank in (1, 2, 3)}}
 CASES = {keras1.LAYERS[name].row: strategy for name, strategy in _STRATEGIES.items()}
 INPUTS = {keras1.LAYERS[f"MaxPooling{rank}D"].row: distinct_inputs for rank in (1, 2, 3)}
