@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from . import activations
-from .convolution import _windows, check_strides_dilation, conv, split_shape
+from .convolution import _windows, activated, check_strides_dilation, conv, split_shape
 from .core import WEIGHT_PARAMS
 from .params import REQUIRED, boolean, choice, int_tuple, invalid, positive_int
 from .registry import Layer, register
@@ -132,21 +132,11 @@ def _output_padding(rank: int):
     return parse
 
 
-def _forward(cfg, weights, x):
-    y = conv_transpose(x, weights[0], weights[1] if cfg["use_bias"] else None, **_params(cfg))
-    return activations.apply(cfg["activation"], y)
-
-
-def _vjp(cfg, weights, x, g):
-    bias = weights[1] if cfg["use_bias"] else None
-    y = conv_transpose(x, weights[0], bias, **_params(cfg))
-    return conv_transpose_vjp(x, weights[0], bias, activations.vjp(cfg["activation"], y, g), **_params(cfg))
-
-
 def _params(cfg):
     return {k: cfg[k] for k in ("strides", "padding", "output_padding", "dilation_rate", "data_format")}
 
 
+_forward, _vjp = activated(conv_transpose, conv_transpose_vjp, _params)
 
 
 def _make(rank: int):

@@ -94,15 +94,21 @@ def _geometry(cfg):
     return {k: cfg[k] for k in ("strides", "padding", "dilation_rate", "data_format")}
 
 
-def _forward(cfg, weights, x):
-    y = conv(x, weights[0], weights[1] if cfg["use_bias"] else None, **_geometry(cfg))
-    return activations.apply(cfg["activation"], y)
+def activated(linear, linear_vjp, params):
+    """(forward, vjp) registrations of a layer that is `linear(x, kernel, bias, **params(cfg))` (the bias only with
+    use_bias) followed by cfg['activation']: the convolutions and the transposed convolutions."""
+    def forward(cfg, weights, x):
+        y = linear(x, weights[0], weights[1] if cfg["use_bias"] else None, **params(cfg))
+        return activations.apply(cfg["activation"], y)
+
+    def vjp(cfg, weights, x, g):
+        bias = weights[1] if cfg["use_bias"] else None
+        y = linear(x, weights[0], bias, **params(cfg))
+        return linear_vjp(x, weights[0], bias, activations.vjp(cfg["activation"], y, g), **params(cfg))
+    return forward, vjp
 
 
-def _vjp(cfg, weights, x, g):
-    bias = weights[1] if cfg["use_bias"] else None
-    y = conv(x, weights[0], bias, **_geometry(cfg))
-    return conv_vjp(x, weights[0], bias, activations.vjp(cfg["activation"], y, g), **_geometry(cfg))
+_forward, _vjp = activated(conv, conv_vjp, _geometry)
 
 
 def split_shape(shape, cfg) -> tuple[tuple, int | None]:

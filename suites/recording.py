@@ -11,6 +11,8 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 import oracle
 
 from .checks import Outcome, replay_command
@@ -63,6 +65,15 @@ class Recorder:
                "layer": config["class_name"], "family": family(config["class_name"]), "config": config,
                "input_shape": list(input_shape)}
         self.kept[repr((config, input_shape))] = rec
+
+    def skip_if_unsupported(self, adapter) -> None:
+        """Record the adapter's reason and skip the test when it cannot run this row on this device and dtype
+        (a Keras 1 row asks for the Keras 2 class it runs as)."""
+        b = self.base
+        why = adapter.supports({"class_name": oracle.row_target(b["layer"]), "config": {}}, b["device"], b["dtype"])
+        if why:
+            self.unsupported(why)
+            pytest.skip(f"{b['layer']} on {adapter.name}/{b['device']}/{b['dtype']}: {why}")
 
     def unsupported(self, reason: str) -> None:
         self.kept["unsupported"] = self._record(None, "unsupported", reason=reason)

@@ -26,10 +26,7 @@ def recorder(request, target, check):
 def test_conformance(target, check, recorder):
     layer, name, device, dtype = target
     adapter = adapters.get(name)
-    why = adapter.supports({"class_name": oracle.row_target(layer), "config": {}}, device, dtype)
-    if why:
-        recorder.unsupported(why)
-        pytest.skip(f"{layer} on {name}/{device}/{dtype}: {why}")
+    recorder.skip_if_unsupported(adapter)
 
     @given(case=strategies.cases(layer))
     def examples(case):

@@ -27,10 +27,7 @@ def test_training(target, check, recorder):
     if check not in training.checks_of(layer):
         pytest.skip(f"{layer} has no {check!r} check (its training mode is its inference mode or it has no state)")
     adapter = adapters.get(name)
-    why = adapter.supports({"class_name": layer, "config": {}}, device, dtype)
-    if why:
-        recorder.unsupported(why)
-        pytest.skip(f"{layer} on {name}/{device}/{dtype}: {why}")
+    recorder.skip_if_unsupported(adapter)
 
     @given(case=strategies.TRAINING[layer])
     def examples(case):

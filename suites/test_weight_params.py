@@ -38,10 +38,7 @@ def test_weight_params(target, check, recorder):
     if layer not in LAYERS or not _check_of(check, layer):
         pytest.skip(f"{layer} has no {check} parameter")
     adapter = adapters.get(name)
-    why = adapter.supports({"class_name": layer, "config": {}}, device, dtype)
-    if why:
-        recorder.unsupported(why)
-        pytest.skip(f"{layer} on {name}/{device}/{dtype}: {why}")
+    recorder.skip_if_unsupported(adapter)
 
     @settings(max_examples=EXAMPLES)
     @given(case=weight_params.weight_param_case(layer))
