@@ -72,6 +72,32 @@ def serialized_object(layer: str, param: str, value: Any) -> Any:
     return PARSERS[kind](layer, param, value)
 
 
+def nested_layer(*allowed: str, what: str = "a layer") -> Parser:
+    """A nested layer config (Bidirectional's `layer`, RNN's `cell`) -> its canonical config through
+    `oracle.normalize`; `allowed` restricts the class names (empty: any layer the oracle implements)."""
+    def parse(layer: str, param: str, value: Any) -> dict:
+        from . import normalize  # the package imports this module: resolve at call time
+        if not isinstance(value, Mapping) or "class_name" not in value:
+            raise invalid(layer, param, value, f"expected {what} config {{'class_name': ..., 'config': {{...}}}}")
+        if allowed and value["class_name"] not in allowed:
+            raise invalid(layer, param, value["class_name"], f"expected {what}: one of {', '.join(allowed)}")
+        return normalize(value)
+    return parse
+
+
+def nested_layers(*allowed: str, what: str = "a layer") -> Parser:
+    """One nested config or a non-empty list of them (RNN's stacked cells): a canonical config or a list."""
+    one = nested_layer(*allowed, what=what)
+
+    def parse(layer: str, param: str, value: Any):
+        if isinstance(value, (list, tuple)):
+            if not value:
+                raise invalid(layer, param, value, f"expected {what} config or a non-empty list of them")
+            return [one(layer, f"{param}[{i}]", v) for i, v in enumerate(value)]
+        return one(layer, param, value)
+    return parse
+
+
 def parse_config(layer: str, config: Mapping[str, Any], spec: Mapping[str, tuple[Any, Parser]]) -> dict:
     """Fill defaults, parse every value and reject unknown keys. `spec`: param -> (default, parser)."""
     unknown = sorted(set(config) - set(spec) - FRAMEWORK_KEYS)

@@ -43,11 +43,17 @@ class Layer:
     weight_params:   config -> the parameter prefix of each weight in get_weights() order ('kernel', 'bias',
                      'gamma' ...), the weight `<prefix>_initializer/_regularizer/_constraint` act on; None = the
                      default of oracle/weight_parameters.py (depthwise, pointwise, kernel, recurrent, bias if use_bias).
-    multi_input:     the layer takes a list of inputs (the merge layers). Then `input_shape` is a list of shapes
+    multi_input:     True: the layer takes a list of inputs (the merge layers, the recurrent cells' [x, *states]);
+                     "optional": a list input is allowed and means [x, *initial states] (the recurrent layers'
+                     Keras 2.2.x call form RNN([x, h0, c0])), a single array is the plain call.
+                     With a list input: Then `input_shape` is a list of shapes
                      and x a list of arrays everywhere above; output_shape also checks the number of inputs;
                      vjp returns ([grad of each input], [grad_w...]); reductions names "input0", "input1" ... for
                      the gradient of each input; magnitude gets the list of |x| and vjp_magnitude is
                      (config, [|x|...], |g|) -> [magnitude of each input's gradient].
+    multi_output:    config -> whether the layer returns a list of outputs (return_state, Bidirectional
+                     merge_mode=None, the cells' [output, *new states]); then forward returns a list, output_shape a
+                     list of shapes, and vjp takes a list of cotangents, one per output.
     abs_forward:     (config, |weights|, |x|) -> the absolute terms of each output element, for a layer whose formula
                      subtracts one input from another (BatchNormalization's x - mean), where the linear part at
                      |x| and |weights| would cancel; None = the linear part at |x| and |weights|.
@@ -77,7 +83,8 @@ class Layer:
     resolve: Callable[[Config], Config] = lambda cfg: cfg
     magnitude_at_input: bool = False
     compute_mask: Callable | None = None
-    multi_input: bool = False
+    multi_input: bool | str = False
+    multi_output: Callable[[Config], bool] = lambda cfg: False
     abs_forward: Callable | None = None
     abs_vjp: Callable | None = None
     train: Callable | None = None
