@@ -46,7 +46,7 @@ class Layer:
     multi_input:     True: the layer takes a list of inputs (the merge layers, the recurrent cells' [x, *states]);
                      "optional": a list input is allowed and means [x, *initial states] (the recurrent layers'
                      Keras 2.2.x call form RNN([x, h0, c0])), a single array is the plain call.
-                     With a list input: Then `input_shape` is a list of shapes
+                     With a list input, `input_shape` is a list of shapes
                      and x a list of arrays everywhere above; output_shape also checks the number of inputs;
                      vjp returns ([grad of each input], [grad_w...]); reductions names "input0", "input1" ... for
                      the gradient of each input; magnitude gets the list of |x| and vjp_magnitude is
