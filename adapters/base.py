@@ -25,6 +25,10 @@ def _cast(inputs, dtype):
     return np.asarray(inputs, dtype)
 
 
+def _masked(mask) -> dict:
+    return {} if mask is None else {"mask": np.asarray(mask, dtype=bool)}
+
+
 class Adapter(abc.ABC):
     """One backend. Subclasses set the class attributes and implement `_forward`, `_vjp`, `_build_error`.
 
@@ -57,18 +61,25 @@ class Adapter(abc.ABC):
             return f"{self.name} adapter does not run {dtype}"
         return self.installed() or self.device_reason(device)
 
-    def forward(self, config, weights, inputs, *, device="cpu", dtype="float64", training=False, seed=None):
-        """The backend's output as a NumPy array in the backend dtype."""
-        return self._forward(config, [np.asarray(w, dtype) for w in weights], _cast(inputs, dtype),
-                             device=device, dtype=dtype, training=training, seed=seed)
+    def forward(self, config, weights, inputs, *, device="cpu", dtype="float64", training=False, seed=None,
+                mask=None):
+        """The backend's output as a NumPy array in the backend dtype (a list for a layer with several outputs:
+        return_state, Bidirectional merge_mode=None, a cell's [output, *new states]).
 
-    def vjp(self, config, weights, inputs, cotangents, *, device="cpu", dtype="float64", training=False):
-        """(input gradient, [weight gradients]) of <cotangents, forward(...)> by the framework's autodiff.
+        `mask`: a boolean (batch, timesteps) array the recurrent layers consume (layer(x, mask=m) in Keras); it
+        reaches `_forward` only when given, so adapters of layers without masks need no such keyword."""
+        return self._forward(config, [np.asarray(w, dtype) for w in weights], _cast(inputs, dtype),
+                             device=device, dtype=dtype, training=training, seed=seed, **_masked(mask))
+
+    def vjp(self, config, weights, inputs, cotangents, *, device="cpu", dtype="float64", training=False, mask=None):
+        """(input gradient, [weight gradients]) of <cotangents, forward(...)> by the framework's autodiff; a layer
+        with several outputs takes the list of their cotangents.
 
         training=True differentiates the training-mode output (BatchNormalization's batch statistics). The
         gradient of a non-trainable weight (moving statistics) may be None or anything: checks skip it."""
-        return self._vjp(config, [np.asarray(w, dtype) for w in weights], _cast(inputs, dtype),
-                         np.asarray(cotangents, dtype), device=device, dtype=dtype, training=training)
+        g = [np.asarray(c, dtype) for c in cotangents] if isinstance(cotangents, list) else np.asarray(cotangents, dtype)
+        return self._vjp(config, [np.asarray(w, dtype) for w in weights], _cast(inputs, dtype), g,
+                         device=device, dtype=dtype, training=training, **_masked(mask))
 
     def train_step(self, config, weights, inputs, *, device="cpu", dtype="float64", seed=None):
         """(training-mode output, the layer's weights after the call) in get_weights() order: one training
@@ -95,6 +106,11 @@ class Adapter(abc.ABC):
 
     def versions(self) -> dict[str, str]:
         return {}
+
+    # Stateful recurrent layers (suites/test_recurrent_*.py) are an optional part of the contract too:
+    # stateful_run(config, weights, batches, *, device, dtype, reset=()) -> the outputs of ONE layer instance
+    # (stateful=True, fixed batch size) called on each array of `batches` in turn, reset_states() called before
+    # call i for i in `reset`.
 
     # Weight parameters (suites/weight_checks.py) are an optional part of the contract, implemented by every adapter
     # here: initial_weights(config, input_shape, *, seed, device, dtype, draws, shapes) -> `draws` initialisations

@@ -37,7 +37,14 @@ class KerasAdapter(Adapter):
         # dropout, noise and batch normalization:
         "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise", "GaussianDropout",
         "AlphaDropout", "BatchNormalization",
+        # recurrent layers and cells:
+        "SimpleRNN", "SimpleRNNCell",
     })
+    # Classes called as cell(x_t, states) -> (output, new states), and recurrent layers whose list input is
+    # [x, *initial states] (Keras 2.2.x RNN.__call__([x, h0, c0]) -> layer(x, initial_state=[h0, c0])).
+    CELLS = frozenset({"SimpleRNNCell", "GRUCell", "LSTMCell", "MinimalRNNCell"})
+    STATE_INPUTS = frozenset({"SimpleRNN", "GRU", "LSTM", "RNN", "ConvLSTM2D", "CuDNNGRU", "CuDNNLSTM",
+                              "Bidirectional"}) | CELLS
 
     def _frameworks(self):
         """(tensorflow, the Keras module), set up once per process on first use."""
@@ -142,33 +149,74 @@ class KerasAdapter(Adapter):
             _, k = self._frameworks()
             k.utils.set_random_seed(int(seed) % 2 ** 32)
 
-    def _forward(self, config, weights, x, *, device, dtype, training, seed):
-        return self._call(config, weights, x, device=device, dtype=dtype, training=training, seed=seed)[0]
+    def _forward(self, config, weights, x, *, device, dtype, training, seed, mask=None):
+        return self._call(config, weights, x, device=device, dtype=dtype, training=training, seed=seed,
+                          mask=mask)[0]
 
-    def _call(self, config, weights, x, *, device, dtype, training=False, seed=None):
+    def _build_shape(self, layer_name: str, x):
+        """The shape a layer is built with: a merge layer's list of shapes; x's alone for the recurrent layers'
+        [x, *initial states] and the cells' [x_t, *states]."""
+        if not isinstance(x, list):
+            return x.shape
+        return x[0].shape if layer_name in self.STATE_INPUTS else [a.shape for a in x]
+
+    def _apply(self, layer, xts: list, listed: bool, *, training, mask=None):
+        """Call the layer: on a list (merge), on x with initial_state / a cell on (x_t, states), with a mask; the
+        result as a flat list of tensors when the layer returns several (return_state, a cell's new states)."""
         tf, _ = self._frameworks()
-        multi = isinstance(x, list)  # a merge layer: built with the list of shapes, called on the list
+        kw = {"training": training}
+        if mask is not None:
+            kw["mask"] = tf.constant(mask)
+        name = type(layer).__name__
+        if name in self.CELLS:
+            out, states = layer(xts[0], list(xts[1:]), **kw)
+            return [out, *(states if isinstance(states, (list, tuple)) else [states])]
+        if listed and name in self.STATE_INPUTS:
+            y = layer(xts[0], initial_state=list(xts[1:]), **kw) if len(xts) > 1 else layer(xts[0], **kw)
+        else:
+            y = layer(xts if listed else xts[0], **kw)
+        return list(y) if isinstance(y, (list, tuple)) else y
+
+    def _call(self, config, weights, x, *, device, dtype, training=False, seed=None, mask=None):
+        tf, _ = self._frameworks()
+        multi = isinstance(x, list)  # a merge layer or [x, *states]: called on the list
+        xs = x if multi else [x]
         with self._device(device):
             self._seeded(seed)
-            layer = self._layer(config, dtype, [a.shape for a in x] if multi else x.shape, weights)
-            inputs = [tf.constant(a) for a in x] if multi else tf.constant(x)
-            y = np.asarray(layer(inputs, training=training))
+            layer = self._layer(config, dtype, self._build_shape(config["class_name"], x), weights)
+            y = self._apply(layer, [tf.constant(a) for a in xs], multi, training=training, mask=mask)
+            y = [np.asarray(a) for a in y] if isinstance(y, list) else np.asarray(y)
             return y, [np.asarray(w) for w in layer.get_weights()]
 
-    def _train_step(self, config, weights, x, *, device, dtype, seed):
-        return self._call(config, weights, x, device=device, dtype=dtype, training=True, seed=seed)
+    def _train_step(self, config, weights, x, *, device, dtype, seed, mask=None):
+        return self._call(config, weights, x, device=device, dtype=dtype, training=True, seed=seed, mask=mask)
 
-    def _vjp(self, config, weights, x, g, *, device, dtype, training=False):
+    def stateful_run(self, config, weights, batches, *, device="cpu", dtype="float64", reset=()):
+        """One stateful layer instance called on each batch in turn (reset_states() before call i in `reset`)."""
+        tf, _ = self._frameworks()
+        with self._device(device):
+            layer = self._layer(config, dtype, np.shape(batches[0]), [np.asarray(w, dtype) for w in weights])
+            outputs = []
+            for i, b in enumerate(batches):
+                if i in reset:
+                    layer.reset_states()
+                y = layer(tf.constant(np.asarray(b, dtype)))
+                outputs.append(np.asarray(y[0] if isinstance(y, (list, tuple)) else y))
+            return outputs
+
+    def _vjp(self, config, weights, x, g, *, device, dtype, training=False, mask=None):
         tf, _ = self._frameworks()
         multi = isinstance(x, list)
         xs = x if multi else [x]
         with self._device(device):
-            layer = self._layer(config, dtype, [a.shape for a in xs] if multi else x.shape, weights)
+            layer = self._layer(config, dtype, self._build_shape(config["class_name"], x), weights)
             xts = [tf.constant(a) for a in xs]
             with tf.GradientTape() as tape:
                 for xt in xts:
                     tape.watch(xt)
-                loss = tf.reduce_sum(layer(xts if multi else xts[0], training=training) * tf.constant(g))
+                y = self._apply(layer, xts, multi, training=training, mask=mask)
+                pairs = zip(y, g) if isinstance(y, list) else [(y, g)]
+                loss = tf.add_n([tf.reduce_sum(a * tf.constant(c)) for a, c in pairs])
             grads = tape.gradient(loss, xts + self._variables(layer))
         # an input the output does not depend on gets None from the tape: its gradient is zero; a weight gets None
         # when it is non-trainable (BatchNormalization's moving statistics, which the tape does not watch)

@@ -26,6 +26,7 @@ import numpy as np
 from . import activations, conv_transpose, convolution, core, locally_connected  # noqa: F401
 from . import keras1, merge, merge_axes, pooling, reshaping, separable  # noqa: F401
 from . import activity, advanced_activations, core_functions, core_shapes, noise, normalization  # noqa: F401
+from . import recurrent, recurrent_layers  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer
@@ -33,7 +34,7 @@ from .weight_parameters import constrain, initializer_facts, regularization_loss
 
 __all__ = ["LAYERS", "ROWS", "normalize", "forward", "output_shape", "weight_shapes", "vjp", "vjp_reference",
            "layer_of", "row_name", "row_target", "compute_mask", "weight_params", "initializer_facts",
-           "regularization_losses", "constrain", "input_shapes", "train_step"]
+           "regularization_losses", "constrain", "input_shapes", "train_step", "stateful_run"]
 
 # Report rows: the Keras 2 classes, then the Keras 1 signatures of seed 000 (keras1.Convolution2D ...).
 ROWS: tuple[str, ...] = tuple(sorted(LAYERS)) + tuple(sorted(keras1.ROWS))
@@ -61,9 +62,15 @@ def layer_of(config: Mapping[str, Any]) -> Layer:
     return LAYERS[name]
 
 
+def _is_list_of_shapes(input_shape) -> bool:
+    return isinstance(input_shape, (list, tuple)) and bool(input_shape) and \
+        all(isinstance(s, (list, tuple)) for s in input_shape)
+
+
 def input_shapes(layer: Layer, input_shape):
-    """A shape as a tuple; for a multi-input layer a list of such tuples (a single shape is rejected)."""
-    if not layer.multi_input:
+    """A shape as a tuple; for a multi-input layer a list of such tuples (a single shape is rejected); for an
+    optional list input (the recurrent layers' [x, *initial states]) either."""
+    if not layer.multi_input or (layer.multi_input == "optional" and not _is_list_of_shapes(input_shape)):
         return tuple(input_shape)
     if not isinstance(input_shape, (list, tuple)) or not all(isinstance(s, (list, tuple)) for s in input_shape):
         raise ValueError(f"{layer.name}: input_shape={input_shape!r} is not allowed: expected a list of input "
@@ -107,7 +114,10 @@ def weight_shapes(config: Mapping[str, Any], input_shape) -> list[tuple]:
 
 def _prepare(config, weights, inputs):
     layer = layer_of(config)
-    if layer.multi_input:
+    if layer.multi_input == "optional" and not isinstance(inputs, (list, tuple)):
+        x = np.asarray(inputs, dtype=np.float64)
+        shape = x.shape
+    elif layer.multi_input:
         if not isinstance(inputs, (list, tuple)):
             raise ValueError(f"{layer.name}: inputs of shape {np.shape(inputs)} are not allowed: expected a list "
                              "of arrays (the layer takes a list of inputs)")
@@ -132,9 +142,18 @@ def forward(config: Mapping[str, Any], weights: list, inputs, *, training: bool 
     In training mode a stochastic layer draws from np.random.default_rng(seed): one sample of the documented
     distribution (backends draw from other generators, so conformance there is statistical, never bitwise)."""
     if training:
-        return train_step(config, weights, inputs, seed=seed)[0]
+        return train_step(config, weights, inputs, seed=seed, mask=mask)[0]
     layer, cfg, ws, x = _prepare(config, weights, inputs)
-    return layer.forward(cfg, ws, x)
+    return layer.forward(cfg, ws, x, **_mask_argument(layer, mask))
+
+
+def _mask_argument(layer: Layer, mask) -> dict:
+    """{'mask': m} for a layer that consumes masks; a mask given to any other layer is an error."""
+    if layer.uses_mask:
+        return {"mask": None if mask is None else np.asarray(mask, dtype=bool)}
+    if mask is not None:
+        raise ValueError(f"{layer.name}: mask is not allowed: the layer does not consume masks")
+    return {}
 
 
 def compute_mask(config: Mapping[str, Any], inputs, mask=None):
@@ -146,14 +165,23 @@ def compute_mask(config: Mapping[str, Any], inputs, mask=None):
     return mask if layer.compute_mask is None else layer.compute_mask(c["config"], x, mask)
 
 
-def train_step(config: Mapping[str, Any], weights: list, inputs, *, seed: int | None = None
+def stateful_run(config: Mapping[str, Any], weights: list, batches: list, *, reset: tuple = ()) -> list:
+    """The outputs of one stateful recurrent layer called on each batch in turn (the final states of a call start
+    the next; zeros at the first call and after reset_states() before call i, i in `reset`)."""
+    layer, cfg, ws, _ = _prepare(config, weights, batches[0])
+    return recurrent.stateful_run(layer.name, cfg, ws, [np.asarray(b, dtype=np.float64) for b in batches],
+                                  reset=reset)
+
+
+def train_step(config: Mapping[str, Any], weights: list, inputs, *, seed: int | None = None, mask=None
                ) -> tuple[np.ndarray, list[np.ndarray]]:
     """(training-mode output, the weights after the call): BatchNormalization's moving statistics move, every
     other layer's weights come back unchanged."""
     layer, cfg, ws, x = _prepare(config, weights, inputs)
+    kw = _mask_argument(layer, mask)
     if layer.train is None:
-        return layer.forward(cfg, ws, x), ws
-    y, new = layer.train(cfg, ws, x, np.random.default_rng(seed))
+        return layer.forward(cfg, ws, x, **kw), ws
+    y, new = layer.train(cfg, ws, x, np.random.default_rng(seed), **kw)
     return y, list(new)
 
 
@@ -162,21 +190,24 @@ def vjp_reference(config: Mapping[str, Any]) -> str:
     return "analytic" if layer_of(config).vjp is not None else "finite-difference"
 
 
-def vjp(config: Mapping[str, Any], weights: list, inputs, cotangents, *, training: bool = False):
+def vjp(config: Mapping[str, Any], weights: list, inputs, cotangents, *, training: bool = False, mask=None):
     """(gradient w.r.t. the input, [gradient w.r.t. each weight]) of <cotangents, forward(...)>; for a
     multi-input layer the first item is the list of the inputs' gradients.
 
-    training=True differentiates the training-mode output; a stochastic layer has no such oracle gradient."""
+    training=True differentiates the training-mode output; a stochastic layer has no such oracle gradient.
+    A layer with several outputs (Layer.multi_output) takes the list of their cotangents."""
     layer, cfg, ws, x = _prepare(config, weights, inputs)
-    g = np.asarray(cotangents, dtype=np.float64)
+    kw = _mask_argument(layer, mask)
+    g = [np.asarray(c, dtype=np.float64) for c in cotangents] if layer.multi_output(cfg) \
+        else np.asarray(cotangents, dtype=np.float64)
     if training and layer.train is not None:
         if layer.train_vjp is None:
             raise ValueError(f"{layer.name}: training-mode gradients are random (one per sample); the oracle has none")
         gx, gws = layer.train_vjp(cfg, ws, x, g)
         return gx, list(gws)
     if layer.vjp is not None:
-        gx, gws = layer.vjp(cfg, ws, x, g)
-        return (list(gx) if layer.multi_input else gx), list(gws)
+        gx, gws = layer.vjp(cfg, ws, x, g, **kw)
+        return (list(gx) if isinstance(x, list) else gx), list(gws)
     xs = x if layer.multi_input else [x]
     k = len(xs)
     grads = numeric_vjp(lambda *a: layer.forward(cfg, list(a[k:]), list(a[:k]) if layer.multi_input else a[0]),

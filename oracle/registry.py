@@ -54,6 +54,8 @@ class Layer:
     multi_output:    config -> whether the layer returns a list of outputs (return_state, Bidirectional
                      merge_mode=None, the cells' [output, *new states]); then forward returns a list, output_shape a
                      list of shapes, and vjp takes a list of cotangents, one per output.
+    uses_mask:       forward / vjp / train take a keyword `mask` (a boolean (batch, timesteps) array or None): the
+                     recurrent layers, which carry their states over masked steps (oracle/recurrent.py).
     abs_forward:     (config, |weights|, |x|) -> the absolute terms of each output element, for a layer whose formula
                      subtracts one input from another (BatchNormalization's x - mean), where the linear part at
                      |x| and |weights| would cancel; None = the linear part at |x| and |weights|.
@@ -85,6 +87,7 @@ class Layer:
     compute_mask: Callable | None = None
     multi_input: bool | str = False
     multi_output: Callable[[Config], bool] = lambda cfg: False
+    uses_mask: bool = False
     abs_forward: Callable | None = None
     abs_vjp: Callable | None = None
     train: Callable | None = None

@@ -54,7 +54,7 @@ def write_bundle(record: dict[str, Any], out: Path) -> Path:
     from suites import tolerance
     from suites.strategies import Case, arrays
 
-    case = Case(record["config"], tuple(record["input_shape"]), int(record["seed"]))
+    case = Case.from_spec(record)
     dtype, check = record["dtype"], record["check"]
     config = oracle.normalize(case.config)
     x, ws, g = arrays(case, dtype)

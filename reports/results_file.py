@@ -32,7 +32,7 @@ def derived_replay(record: Record) -> str | None:
     from suites.checks import replay_command
     from suites.strategies import Case
     try:
-        case = Case(record["config"], tuple(record["input_shape"]), record["seed"])
+        case = Case.from_spec(record)
         return replay_command(case, *(str(record.get(k)) for k in ("adapter", "device", "dtype", "check")))
     except (TypeError, ValueError):
         return None

@@ -16,7 +16,7 @@ from adapters import Adapter
 from . import divergences, tolerance, training, weight_checks
 from .compare import Comparison, compare, worst
 from .layer_api import keras1_native_check, round_trip_check
-from .strategies import Case, arrays
+from .strategies import Case, arrays, case_mask
 
 
 @dataclass
@@ -32,31 +32,55 @@ class Outcome:
 
 def replay_command(case: Case, adapter: str, device: str, dtype: str, check: str) -> str:
     """One line that replays this example outside pytest."""
-    spec = json.dumps({"config": case.config, "input_shape": list(case.input_shape), "seed": case.seed,
-                       "adapter": adapter, "device": device, "dtype": dtype, "check": check})
+    spec = json.dumps({**case.spec(), "adapter": adapter, "device": device, "dtype": dtype, "check": check})
     return f".venv/bin/python -m suites.replay {shlex.quote(spec)}"
+
+
+def _mask(case) -> dict:
+    """{'mask': the case's mask} for a masked case (a recurrent layer's call), else nothing."""
+    m = case_mask(case)
+    return {} if m is None else {"mask": m}
+
+
+def _shapes(y):
+    """The shape of an output, or the list of shapes of a layer's several outputs."""
+    return [tuple(np.shape(a)) for a in y] if isinstance(y, (list, tuple)) else tuple(np.shape(y))
 
 
 def _shape(case, adapter, device, dtype):
     x, ws, _ = arrays(case, dtype)
-    expected = tuple(oracle.output_shape(case.config, case.input_shape))
-    actual = tuple(np.shape(adapter.forward(oracle.normalize(case.config), ws, x, device=device, dtype=dtype)))
+    out = oracle.output_shape(case.config, case.input_shape)
+    expected = [tuple(s) for s in out] if isinstance(out, list) else tuple(out)
+    actual = _shapes(adapter.forward(oracle.normalize(case.config), ws, x, device=device, dtype=dtype, **_mask(case)))
     ok = actual == expected
     return ok, [Comparison("output", ok, 0.0 if ok else float("inf"), 0.0 if ok else float("inf"),
                            shape_error=None if ok else f"out.shape={actual}, but should be {expected}")], None
 
 
+def compare_outputs(name: str, actual, expected, bound) -> list[Comparison]:
+    """One comparison, or one per output (named name[i]) for a layer with several outputs."""
+    if not isinstance(expected, list):
+        return [compare(name, actual, expected, bound)]
+    if not isinstance(actual, (list, tuple)) or len(actual) != len(expected):
+        count = len(actual) if isinstance(actual, (list, tuple)) else 1
+        return [Comparison(name, False, float("inf"), float("inf"),
+                           shape_error=f"{count} outputs, but should be {len(expected)}")]
+    return [compare(f"{name}[{i}]", a, e, b) for i, (a, e, b) in enumerate(zip(actual, expected, bound))]
+
+
 def _forward(case, adapter, device, dtype):
     config = oracle.normalize(case.config)
     x, ws, _ = arrays(case, dtype)
-    actual = adapter.forward(config, ws, x, device=device, dtype=dtype)
-    c = compare("output", actual, oracle.forward(config, ws, x), tolerance.forward_bound(config, ws, x, dtype))
-    return c.ok, [c], None
+    kw = _mask(case)
+    actual = adapter.forward(config, ws, x, device=device, dtype=dtype, **kw)
+    cs = compare_outputs("output", actual, oracle.forward(config, ws, x, **kw),
+                         tolerance.forward_bound(config, ws, x, dtype, **kw))
+    return all(c.ok for c in cs), cs, None
 
 
 def _gradient(case, adapter, device, dtype):
     x, ws, g = arrays(case, dtype)
-    return _compare_vjp(oracle.normalize(case.config), x, ws, g, adapter, device, dtype)
+    return _compare_vjp(oracle.normalize(case.config), x, ws, g, adapter, device, dtype, **_mask(case))
 
 
 def tied(x):
@@ -72,10 +96,10 @@ def _tie_gradient(case, adapter, device, dtype):
     return _compare_vjp(oracle.normalize(case.config), tied(x), ws, g, adapter, device, dtype)
 
 
-def _compare_vjp(config, x, ws, g, adapter, device, dtype):
-    gx, gws = oracle.vjp(config, ws, x, g)
-    bx, bws = tolerance.vjp_bounds(config, ws, x, g, dtype)
-    ax, aws = adapter.vjp(config, ws, x, g, device=device, dtype=dtype)
+def _compare_vjp(config, x, ws, g, adapter, device, dtype, **kw):
+    gx, gws = oracle.vjp(config, ws, x, g, **kw)
+    bx, bws = tolerance.vjp_bounds(config, ws, x, g, dtype, **kw)
+    ax, aws = adapter.vjp(config, ws, x, g, device=device, dtype=dtype, **kw)
     if isinstance(x, list):  # a multi-input layer: every input's gradient, named input_grad[i]
         cs = [Comparison("input_grads", False, float("inf"), float("inf"),
                          shape_error=f"{len(ax)} input gradients, but should be {len(gx)}")] \
@@ -123,7 +147,7 @@ CHECKS.update(training.CHECKS)  # training mode: 'training', 'seed', 'moving_mea
 def gradient_well_posed(case: Case, dtype: str) -> bool:
     """False when a pre-activation sits within its error bound of a kink of f' (the gradient is ill-defined)."""
     x, ws, _ = arrays(case, dtype)
-    return tolerance.kink_distance(oracle.normalize(case.config), ws, x, dtype) > 4.0
+    return tolerance.kink_distance(oracle.normalize(case.config), ws, x, dtype, **_mask(case)) > 4.0
 
 
 def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Outcome:

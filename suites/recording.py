@@ -44,6 +44,7 @@ class Recorder:
         canonical = oracle.normalize(case.config) if case and self.base["family"] == "keras1" else None
         return {**self.base, "config": case.config if case else None, "canonical": canonical,
                 "input_shape": list(case.input_shape) if case else None, "seed": case.seed if case else None,
+                **({"mask": True} if case and case.mask else {}),
                 "status": status, "reason": None, "metrics": None, "reference": None, "replay": None,
                 "divergence_id": None, "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **fields}
 

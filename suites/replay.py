@@ -16,7 +16,7 @@ def main(argv: list[str]) -> int:
     from suites import checks
     from suites.strategies import Case
     spec = json.loads(argv[0])
-    case = Case(spec["config"], tuple(spec["input_shape"]), int(spec["seed"]))
+    case = Case.from_spec(spec)
     out = checks.run(spec["check"], case, adapters.get(spec["adapter"]), spec["device"], spec["dtype"])
     print(f"{out.status}: {out.message or spec['check'] + ' within bounds'}")
     if out.metrics:

@@ -39,7 +39,7 @@ def test_witness_still_diverges(entry):
         error = adapter.build_error(w["config"], tuple(w["input_shape"]))
         assert error is None, f"stale known divergence {entry.adapter}:{entry.id}: now rejected with {error!r}"
         return
-    case = Case(w["config"], tuple(w["input_shape"]), int(w["seed"]))
+    case = Case.from_spec(w)
     why = adapter.supports(oracle.normalize(case.config), w["device"], w["dtype"])
     if why:
         pytest.skip(f"{entry.adapter}/{w['device']}/{w['dtype']} cannot run here: {why}")

@@ -162,16 +162,36 @@ def _parts(config, weights, x, dtype):
     return layer, cfg, lc, act, y, sum_bound(layer.reductions(cfg, _shape(x))["output"], dtype, mag)
 
 
-def forward_bound(config: dict, weights: list, x: np.ndarray, dtype: str) -> np.ndarray:
-    """Per-element bound on |backend forward - oracle forward|."""
+# Layers with their own rule: class name -> an object with forward_bound(config, weights, x, dtype, mask),
+# vjp_bounds(config, weights, x, g, dtype, mask) and kink_distance(config, weights, x, dtype, mask). The layers the
+# oracle writes as programs (the recurrent layers) carry the policy through every operation (suites/bounded.py).
+CUSTOM: dict[str, object] = {}
+
+
+def _custom(config: dict):
+    """The CUSTOM rule of a config's layer, or None (the programs register theirs on first use)."""
+    if not CUSTOM:
+        from . import bounded
+        bounded.register_programs()
+    return CUSTOM.get(oracle.layer_of(config).name)
+
+
+def forward_bound(config: dict, weights: list, x: np.ndarray, dtype: str, mask=None):
+    """Per-element bound on |backend forward - oracle forward| (a list for a layer with several outputs)."""
+    rule = _custom(config)
+    if rule is not None:
+        return rule.forward_bound(oracle.normalize(config), weights, x, dtype, mask)
     _, _, _, act, y, b = _parts(config, weights, x, dtype)
     return activation_bound(act, y, b, dtype)
 
 
-def kink_distance(config: dict, weights: list, x: np.ndarray, dtype: str) -> float:
+def kink_distance(config: dict, weights: list, x: np.ndarray, dtype: str, mask=None) -> float:
     """Smallest distance of a pre-activation to a kink of f', in units of its bound (inf if f' has none).
 
     A gradient check needs this > 1: closer, the backend's rounded pre-activation may sit on the other side."""
+    rule = _custom(config)
+    if rule is not None:
+        return rule.kink_distance(oracle.normalize(config), weights, x, dtype, mask)
     _, _, _, act, y, b = _parts(config, weights, x, dtype)
     kinks = act.kinks if isinstance(act, Pointwise) else activations.KINKS.get(act, ()) \
         if isinstance(act, str) else ()
@@ -190,9 +210,12 @@ def _act_vjp(act, y, g):
     return activations.vjp(act, y, g)
 
 
-def vjp_bounds(config: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype: str):
+def vjp_bounds(config: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype: str, mask=None):
     """(bound for the input gradient, [bound for each weight gradient]); for a multi-input layer the first item
     is the list of the inputs' gradient bounds."""
+    rule = _custom(config)
+    if rule is not None:
+        return rule.vjp_bounds(oracle.normalize(config), weights, x, g, dtype, mask)
     layer, cfg, lc, act, y, b = _parts(config, weights, x, dtype)
     gy = _act_vjp(act, y, g)
     b_gy = activation_vjp_bound(act, y, b, g, dtype)

@@ -18,11 +18,11 @@ import oracle
 from oracle import activations
 
 from . import conv_transpose, convolution, core, keras1, locally_connected, pooling, reshaping, separable
-from . import activity, advanced_activations, core_shapes, merge, noise, weight_params
+from . import activity, advanced_activations, core_shapes, merge, noise, recurrent, weight_params
 from .base import OMIT, Case, config, distinct_inputs  # noqa: F401  (re-exported)
 
 _FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping,
-             advanced_activations, core_shapes, activity, merge, noise, weight_params, keras1)
+             advanced_activations, core_shapes, activity, merge, noise, weight_params, keras1, recurrent)
 
 CASES: dict[str, st.SearchStrategy[Case]] = {}
 # layer -> (rng, shape) -> input drawn in float64, for layers whose truth is ill-conditioned on plain uniform
@@ -81,9 +81,25 @@ def arrays(case: Case, dtype: str) -> tuple[np.ndarray | list[np.ndarray], list[
         for s in shapes:
             fan_in = int(np.prod(s[:-1])) if len(s) > 1 else 1
             ws.append(rng.uniform(-1.0, 1.0, size=s) * np.sqrt(3.0 / max(fan_in, 1)))
-    g = rng.uniform(-1.0, 1.0, size=oracle.output_shape(case.config, shape))
+    out = oracle.output_shape(case.config, shape)
+    # a layer with several outputs (return_state) gets one cotangent per output
+    g = [rng.uniform(-1.0, 1.0, size=s) for s in out] if isinstance(out, list) else rng.uniform(-1.0, 1.0, size=out)
     cast = lambda a: a.astype(dtype).astype(np.float64)  # noqa: E731
-    return ([cast(a) for a in x] if case.multi_input else cast(x)), [cast(w) for w in ws], cast(g)
+    return ([cast(a) for a in x] if case.multi_input else cast(x)), [cast(w) for w in ws], \
+        ([cast(a) for a in g] if isinstance(g, list) else cast(g))
+
+
+def case_mask(case: Case) -> np.ndarray | None:
+    """The (batch, timesteps) boolean mask a `mask=True` case calls its layer with, else None.
+
+    Drawn from its own generator (seeded by the case seed) so the arrays of the case do not change: each step is
+    kept with probability 0.6, so leading, trailing and consecutive masked steps and (rarely) fully masked rows
+    all occur; Keras 2.2.x accepts any pattern."""
+    if not case.mask:
+        return None
+    shape = case.input_shape[0] if case.multi_input else case.input_shape
+    rng = np.random.default_rng([case.seed, 1])
+    return rng.random((shape[0], shape[1])) < 0.6
 
 
 def coverage_cases(layer: str) -> list[Case]:

@@ -18,6 +18,7 @@ class Case:
     config: dict            # raw config as a user would write it (defaults may be missing)
     input_shape: tuple      # one shape, or for a multi-input layer (merge) a tuple of shapes, one per input
     seed: int
+    mask: bool = False      # the layer is called with a (batch, timesteps) mask drawn from the seed (case_mask)
 
     def __post_init__(self):
         # a replayed multi-input case arrives as JSON lists of lists: hold every shape as a tuple
@@ -34,8 +35,18 @@ class Case:
         """Whether input_shape lists several input shapes."""
         return bool(self.input_shape) and isinstance(self.input_shape[0], (list, tuple))
 
+    def spec(self) -> dict:
+        """The JSON-able fields that replay the case ("mask" only when set)."""
+        return {"config": self.config, "input_shape": list(self.input_shape), "seed": self.seed,
+                **({"mask": True} if self.mask else {})}
+
     def to_json(self) -> str:
-        return json.dumps({"config": self.config, "input_shape": list(self.input_shape), "seed": self.seed})
+        return json.dumps(self.spec())
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> "Case":
+        """The case of a replay spec, a result record or a divergence witness."""
+        return cls(spec["config"], tuple(spec["input_shape"]), int(spec["seed"]), bool(spec.get("mask", False)))
 
 
 def config(name: str, params: dict) -> dict:
