@@ -75,6 +75,8 @@ class KerasAdapter(Adapter):
         if config["class_name"] in ("Lambda", "Input"):  # built from Python objects, not from a config
             return self._function_layer(config, dtype)
         layer = getattr(k.layers, config["class_name"]).from_config({**self._translate(config), "dtype": dtype})
+        if input_shape and isinstance(input_shape[0], (list, tuple)) and config["class_name"] in self.STATE_INPUTS:
+            input_shape = input_shape[0]  # [x, *states]: built on x alone
         layer.build([tuple(s) for s in input_shape] if isinstance(input_shape, list) else tuple(input_shape))
         if weights is not None:
             layer.set_weights(weights)
@@ -243,6 +245,9 @@ class KerasAdapter(Adapter):
     # means the documented behaviour. Any other value is kept, so oracle.normalize rejects it by name.
     BACKEND_ONLY = {"groups": 1, "keepdims": False, "quantization_config": None, "lora_rank": None,
                     "lora_alpha": None,
+                    # recurrent layers: tf-keras's time-major input layout, masked steps' zero output (False = the
+                    # previous output, the documented behaviour), Keras 3's cuDNN switch
+                    "time_major": False, "zero_output_for_mask": False, "use_cudnn": "auto",
                     # tf-keras / Keras 3 give GaussianNoise/GaussianDropout a seed and SpatialDropout Dropout's
                     # noise_shape and seed; None is the documented behaviour (Dropout documents both: None again)
                     "seed": None, "noise_shape": None}
@@ -301,20 +306,28 @@ class KerasAdapter(Adapter):
         layers.deserialize(layers.serialize(...)), get_weights(), compute_output_shape with an unknown batch,
         and the output of the layer and of a copy given set_weights(get_weights())."""
         tf, k = self._frameworks()
-        multi = isinstance(x, list)  # a merge layer: a list of inputs
+        multi = isinstance(x, list)  # a merge layer or a cell: a list of inputs
+        cell = config["class_name"] in self.CELLS
         shapes = [tuple(a.shape) for a in x] if multi else tuple(x.shape)
-        layer = self._layer(config, dtype, list(shapes) if multi else shapes, weights)
+        build = shapes[0] if cell else (list(shapes) if multi else shapes)
+        layer = self._layer(config, dtype, build, weights)
         rebuilt = type(layer).from_config(layer.get_config())
         restored = k.layers.deserialize(k.layers.serialize(layer))
         copy = type(layer).from_config(layer.get_config())
-        copy.build(list(shapes) if multi else shapes)
+        copy.build(build)
         copy.set_weights(layer.get_weights())
-        batchless = [(None,) + s[1:] for s in shapes] if multi else (None,) + shapes[1:]
-        shape = layer.compute_output_shape(batchless)
-        shape = tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
-        xt = [tf.constant(np.asarray(a, dtype)) for a in x] if multi else tf.constant(np.asarray(x, dtype))
+        if cell:  # a cell is called on (x_t, states); the cell API has no output-shape method to check (2.2.x)
+            shape = None
+        else:
+            batchless = [(None,) + s[1:] for s in shapes] if multi else (None,) + shapes[1:]
+            shape = layer.compute_output_shape(batchless)
+            shape = [tuple(s) for s in shape] if isinstance(shape, list) else \
+                tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
+        xt = [tf.constant(np.asarray(a, dtype)) for a in x] if multi else [tf.constant(np.asarray(x, dtype))]
+        flat = lambda y: np.concatenate([np.ravel(a) for a in y]) if isinstance(y, list) else np.asarray(y)  # noqa: E731
         try:  # the layer API above needs no call; a backend that cannot run this config raises only here
-            output, copy_output, call_error = np.asarray(layer(xt)), np.asarray(copy(xt)), None
+            output = flat(self._apply(layer, xt, multi, training=False))
+            copy_output, call_error = flat(self._apply(copy, xt, multi, training=False)), None
         except Exception as exc:  # reported by the check after the config facts
             output = copy_output = None
             call_error = exc
@@ -350,9 +363,11 @@ class KerasAdapter(Adapter):
     def regularization_losses(self, config, weights, inputs, *, device="cpu", dtype="float64"):
         tf, _ = self._frameworks()
         with self._device(device):
-            layer = self._layer(config, dtype, inputs.shape, weights)
-            y = layer(tf.constant(inputs))
-            return [float(np.asarray(loss)) for loss in layer.losses], np.asarray(y)
+            multi = isinstance(inputs, list)
+            layer = self._layer(config, dtype, self._build_shape(config["class_name"], inputs), weights)
+            y = self._apply(layer, [tf.constant(a) for a in (inputs if multi else [inputs])], multi, training=False)
+            y = [np.asarray(a) for a in y] if isinstance(y, list) else np.asarray(y)
+            return [float(np.asarray(loss)) for loss in layer.losses], y
 
     def constrained_weights(self, config, weights, input_shape, *, device="cpu", dtype="float64"):
         with self._device(device):

@@ -72,7 +72,9 @@ def regularization_losses(config: Mapping[str, Any], weights: list, inputs, outp
             out[p] = regularizers.loss(reg, w)
     act = activity_regularizer(c)
     if act is not None:
-        out["activity"] = regularizers.loss(act, forward(c, ws, inputs) if outputs is None else outputs)
+        y = forward(c, ws, inputs) if outputs is None else outputs
+        # Keras 2.2.x Layer.__call__ regularizes every output of a layer with several (return_state): their sum
+        out["activity"] = sum(regularizers.loss(act, a) for a in y) if isinstance(y, list) else regularizers.loss(act, y)
     return out
 
 

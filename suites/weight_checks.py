@@ -97,7 +97,8 @@ def _regularizer(case: Case, adapter, device: str, dtype: str):
     x, ws, _ = arrays(case, dtype)
     losses, y = adapter.regularization_losses(config, ws, x, device=device, dtype=dtype)
     # the activity loss of the backend's own output: the forward check judges the output itself
-    expected = oracle.regularization_losses(config, ws, x, outputs=np.asarray(y, dtype=np.float64))
+    y = [np.asarray(a, dtype=np.float64) for a in y] if isinstance(y, list) else np.asarray(y, dtype=np.float64)
+    expected = oracle.regularization_losses(config, ws, x, outputs=y)
     if len(losses) != len(expected):
         return False, [Comparison("losses", False, math.inf, math.inf,
                                   shape_error=f"{len(losses)} losses, but should be {len(expected)} "
@@ -107,8 +108,10 @@ def _regularizer(case: Case, adapter, device: str, dtype: str):
     c = config["config"]
     for name in expected:
         reg = c.get(f"{name}_regularizer") if name != "activity" else activity_regularizer(config)
-        t = regularizers.terms(reg, ws[prefixes.index(name)] if name != "activity" else y)
-        n, mag = n + t[0] + 1, mag + t[1]
+        for part in (y if name == "activity" and isinstance(y, list) else
+                     [ws[prefixes.index(name)] if name != "activity" else y]):
+            t = regularizers.terms(reg, part)
+            n, mag = n + t[0] + 1, mag + t[1]
     total = float(sum(expected.values()))
     return _finish([_scalar(f"total of {len(losses)} losses ({', '.join(expected)})", float(sum(losses)), total,
                             tolerance.regularizer_bound(n, dtype, mag))])
@@ -122,7 +125,8 @@ def _constraint(case: Case, adapter, device: str, dtype: str):
     config = oracle.normalize(case.config)
     x, ws, _ = arrays(case, dtype)
     expected = oracle.constrain(config, ws)
-    got = adapter.constrained_weights(config, ws, x.shape, device=device, dtype=dtype)
+    got = adapter.constrained_weights(config, ws, [a.shape for a in x] if isinstance(x, list) else x.shape,
+                                      device=device, dtype=dtype)
     if len(got) != len(expected):
         return False, [Comparison("weights", False, math.inf, math.inf,
                                   shape_error=f"{len(got)} weights, but should be {len(expected)}")], "exact"
