@@ -8,8 +8,11 @@ step.
 
 Keras 2.2.x semantics followed here (K.rnn of the TensorFlow backend):
 - go_backwards processes the timesteps last to first and returns the sequence in that processing order;
-- at a masked step the states are carried over unchanged and the output is `states[0]` before the step (the
-  previous output for every cell whose output is its first state; the initial state at a leading masked step);
+- at a masked step the states are carried over unchanged and the output repeats the previous step's output,
+  zeros at a leading masked step (TRAPS 16). This is K.rnn's unrolled path in 2.2.4 and every path from 2.2.5 on;
+  2.2.4's symbolic while-loop alone repeated `states[0]` instead (the initial state at a leading masked step, a
+  stacked RNN's first cell state), so unroll=True and unroll=False disagreed there. The seed requires them to
+  agree: the oracle follows the unrolled rule, which tf-keras, Keras 3 and Keras 2.2.5 share;
 - with no initial state the states start at zeros.
 """
 from __future__ import annotations
@@ -80,7 +83,8 @@ def run(alg, cell: Cell, cfg: dict, weights: list, x, states: list, *, mask=None
     for t in (reversed(steps) if go_backwards else steps):
         out, new = cell.step(alg, cfg, weights, _take(alg, x, t), states, dropout)
         if mask is not None:
-            out = where_mask(alg, mask[:, t], out, states[0])
+            prev = outs[-1] if outs else alg.constant(np.zeros(shape_of(alg, out)))
+            out = where_mask(alg, mask[:, t], out, prev)
             new = [where_mask(alg, mask[:, t], a, b) for a, b in zip(new, states)]
         outs.append(out)
         states = new

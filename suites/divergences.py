@@ -115,21 +115,6 @@ SHAPE_CONDITIONS = {
 }
 
 
-def _initial_state_masked_first_step(cfg: dict, shapes, mask) -> bool:
-    """A recurrent call given initial states ([x, *states]) whose first processed step (the last timestep with
-    go_backwards; either end for a wrapper running both directions) is masked in some row."""
-    if mask is None or not shapes or not isinstance(shapes[0], (list, tuple)):
-        return False
-    ends = [0] + ([-1] if cfg.get("go_backwards") or "layer" in cfg else [])
-    return bool(np.any(~np.asarray(mask, dtype=bool)[:, ends]))  # False = masked
-
-
-# Conditions on the config, the input shape(s) and the mask a recurrent layer was called with.
-CALL_CONDITIONS = {
-    "initial_state_masked_first_step": _initial_state_masked_first_step,
-}
-
-
 @dataclass(frozen=True)
 class Divergence:
     id: str
@@ -146,7 +131,7 @@ class Divergence:
     condition: str | None = None                  # a name in CONDITIONS, for what value lists cannot say
 
     def matches(self, layer: str, config: dict, device: str, dtype: str, check: str, outcome: str,
-                input_shape=None, mask=None) -> bool:
+                input_shape=None) -> bool:
         """Whether a failure of this kind on this case is explained by the entry (a shape condition needs the
         case's input_shape)."""
         if outcome != self.outcome or check not in self.checks or layer not in self.layers:
@@ -157,8 +142,6 @@ class Divergence:
             have = config.get(key)
             if (list(have) if isinstance(have, tuple) else have) not in want:
                 return False
-        if self.condition in CALL_CONDITIONS:
-            return input_shape is not None and CALL_CONDITIONS[self.condition](config, input_shape, mask)
         if self.condition in SHAPE_CONDITIONS:
             return input_shape is not None and SHAPE_CONDITIONS[self.condition](config, input_shape)
         return self.condition is None or CONDITIONS[self.condition](config)
@@ -171,7 +154,7 @@ def load(adapter: str) -> tuple[Divergence, ...]:
     if not path.exists():
         return ()
     entries = tomllib.loads(path.read_text())["divergence"]
-    known = (None, *CONDITIONS, *SHAPE_CONDITIONS, *CALL_CONDITIONS)
+    known = (None, *CONDITIONS, *SHAPE_CONDITIONS)
     unknown = sorted({e["condition"] for e in entries if e.get("condition") not in known})
     if unknown:
         raise ValueError(f"{path}: condition={unknown[0]!r} is not allowed: expected one of "
@@ -181,7 +164,7 @@ def load(adapter: str) -> tuple[Divergence, ...]:
 
 
 def match(adapter: str, layer: str, config: dict, device: str, dtype: str, check: str,
-          outcome: str, input_shape=None, mask=None) -> Divergence | None:
+          outcome: str, input_shape=None) -> Divergence | None:
     """The first entry that explains this failure, or None (then it is a real failure)."""
-    return next((d for d in load(adapter)
-                 if d.matches(layer, config, device, dtype, check, outcome, input_shape, mask)), None)
+    return next((d for d in load(adapter) if d.matches(layer, config, device, dtype, check, outcome, input_shape)),
+                None)

@@ -68,8 +68,8 @@ def test_go_backwards_is_the_reversed_input(layer, data):
 
 
 def test_masked_step_repeats_the_previous_output_and_carries_the_state():
-    """TRAPS 16 and Keras 2.2.x K.rnn: at a masked step the output is states[0] (the previous output; the initial
-    state at a leading masked step) and the state is unchanged. Written from the documented SimpleRNN formula."""
+    """TRAPS 16 and Keras 2.2.x K.rnn (unrolled path): at a masked step the output repeats the previous output
+    (zeros at a leading masked step) and the state is unchanged. Written from the documented SimpleRNN formula."""
     rng = np.random.default_rng(0)
     x, h0 = rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 2))
     kernel, rec, bias = rng.normal(size=(3, 2)), rng.normal(size=(2, 2)), rng.normal(size=2)
@@ -80,11 +80,12 @@ def test_masked_step_repeats_the_previous_output_and_carries_the_state():
     for t in range(4):
         new = np.tanh(x[:, t] @ kernel + state @ rec + bias)
         m = mask[:, t][:, None]
-        outs.append(np.where(m, new, state))
+        outs.append(np.where(m, new, outs[-1] if outs else 0.0))
         state = np.where(m, new, state)
     np.testing.assert_array_equal(y, np.stack(outs, axis=1))
     np.testing.assert_array_equal(h, state)
-    np.testing.assert_array_equal(y[0, 0], h0[0])  # a leading masked step repeats the initial state
+    np.testing.assert_array_equal(y[0, 0], [0.0, 0.0])  # a leading masked step outputs zeros, not the initial state
+    np.testing.assert_array_equal(y[0, 2], y[0, 1])      # a later one repeats the previous output
 
 
 @pytest.mark.parametrize("layer", [name for name in PROGRAMS if "stateful" in oracle.LAYERS[name].spec])
