@@ -66,7 +66,8 @@ def time_distributed(cfg: dict, weights: list, x: np.ndarray) -> np.ndarray:
 def time_distributed_vjp(cfg: dict, weights: list, x: np.ndarray, g: np.ndarray):
     """The wrapped layer's VJP on the merged axis, the input gradient split back to x's shape."""
     from . import vjp
-    gx, gws = vjp(cfg["layer"], weights, x.reshape(merged_shape(x.shape)), g.reshape((-1,) + g.shape[2:]))
+    merged = merged_shape(x.shape)
+    gx, gws = vjp(cfg["layer"], weights, x.reshape(merged), g.reshape(merged[:1] + g.shape[2:]))
     return np.asarray(gx).reshape(x.shape), list(gws)
 
 

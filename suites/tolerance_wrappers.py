@@ -24,7 +24,7 @@ class TimeDistributedBounds:
 
     def vjp_bounds(self, config: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype: str):
         inner, xm = self._inner(config, x)
-        bx, bws = tolerance.vjp_bounds(inner, weights, xm, g.reshape((-1,) + g.shape[2:]), dtype)
+        bx, bws = tolerance.vjp_bounds(inner, weights, xm, g.reshape(xm.shape[:1] + g.shape[2:]), dtype)
         return np.asarray(bx).reshape(x.shape), bws
 
     def kink_distance(self, config: dict, weights: list, x: np.ndarray, dtype: str) -> float:
