@@ -229,6 +229,10 @@ class KerasAdapter(Adapter):
             if class_name == "TimeDistributed" and key == "layer":  # the wrapped layer's config, recursively
                 out[key] = self.keras_config(value["class_name"], value["config"])
                 continue
+            if class_name == "Embedding" and key == "batch_input_shape":
+                # Embedding's constructor sets input_shape=(input_length,) itself (a nested tuple when input_length
+                # is one, as in 2.2.x): derived from input_length, no shape the user gave
+                continue
             if key in self.UNUSED.get(class_name, ()):
                 continue
             if (class_name, key) in self.CLASS_ONLY and value == self.CLASS_ONLY[(class_name, key)]:

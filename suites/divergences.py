@@ -69,6 +69,8 @@ CONDITIONS = {
     "noise_shape_has_none": lambda cfg: cfg.get("noise_shape") is not None and None in cfg["noise_shape"],
     # Embedding with output_dim=0 (seed 003: "int >= 0"), itself or wrapped in TimeDistributed
     "embedding_output_dim_zero": lambda cfg: _embedding_config(cfg).get("output_dim") == 0,
+    # Embedding given a mask_zero that is not a bool (raw configs: the invalid-config suite)
+    "embedding_mask_zero_not_bool": lambda cfg: not isinstance(_embedding_config(cfg).get("mask_zero", False), bool),
     # Embedding with an input_length (raw configs too: the invalid-config suite matches those)
     "embedding_input_length": lambda cfg: _embedding_config(cfg).get("input_length") is not None,
     # a variance-scaling initializer of Embedding whose mode reads one fan (fan_in / fan_out, not fan_avg)
