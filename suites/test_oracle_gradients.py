@@ -74,7 +74,10 @@ def fd_check(config, weights, x, g, v):
         a = layer.magnitude(cfg, far[:k]) if layer.magnitude else pre(far[:k], [])
         n = layer.reductions(cfg, [xx.shape for xx in xs])["output"] + 2
     else:
-        a = pre(far[0], far[1:])
+        # a formula that subtracts (BatchNormalization's x - mean) states its absolute terms: the linear part at
+        # |x| and |weights| can cancel and even go negative there
+        layer, cfg = oracle.layer_of(config), oracle.normalize(config)["config"]
+        a = layer.abs_forward(cfg, far[1:], far[0]) if layer.abs_forward else pre(far[0], far[1:])
         n = (weights[0].size // max(weights[0].shape[-1], 1) + 1 if weights else 1) + 2
     f = fn(*args)
     if act == "softmax":
