@@ -59,6 +59,10 @@ class Adapter(abc.ABC):
             return f"{self.name} adapter has no mapping for {layer}"
         if dtype not in self.dtypes:
             return f"{self.name} adapter does not run {dtype}"
+        inner = config["config"].get("layer")  # a wrapper (TimeDistributed) runs only what it wraps
+        why = self.supports(inner, device, dtype) if isinstance(inner, dict) and "class_name" in inner else None
+        if why:
+            return f"{layer}({inner['class_name']}): {why}"
         return self.installed() or self.device_reason(device)
 
     def forward(self, config, weights, inputs, *, device="cpu", dtype="float64", training=False, seed=None,

@@ -39,6 +39,8 @@ class KerasAdapter(Adapter):
         "AlphaDropout", "BatchNormalization",
         # recurrent layers and cells:
         "SimpleRNN", "SimpleRNNCell",
+        # embeddings and the TimeDistributed wrapper (its wrapped layer built like any other):
+        "Embedding", "TimeDistributed",
     })
     # Classes called as cell(x_t, states) -> (output, new states), and recurrent layers whose list input is
     # [x, *initial states] (Keras 2.2.x RNN.__call__([x, h0, c0]) -> layer(x, initial_state=[h0, c0])).
@@ -74,7 +76,13 @@ class KerasAdapter(Adapter):
         _, k = self._frameworks()
         if config["class_name"] in ("Lambda", "Input"):  # built from Python objects, not from a config
             return self._function_layer(config, dtype)
-        layer = getattr(k.layers, config["class_name"]).from_config({**self._translate(config), "dtype": dtype})
+        if config["class_name"] == "TimeDistributed":  # the wrapped layer built (unbuilt) as any other, then wrapped
+            inner = self._layer(config["config"]["layer"], dtype, None, None)
+            layer = k.layers.TimeDistributed(inner, dtype=dtype)
+        else:
+            layer = getattr(k.layers, config["class_name"]).from_config({**self._translate(config), "dtype": dtype})
+        if input_shape is None:
+            return layer
         if input_shape and isinstance(input_shape[0], (list, tuple)) and config["class_name"] in self.STATE_INPUTS:
             input_shape = input_shape[0]  # [x, *states]: built on x alone
         layer.build([tuple(s) for s in input_shape] if isinstance(input_shape, list) else tuple(input_shape))
@@ -223,7 +231,9 @@ class KerasAdapter(Adapter):
         # an input the output does not depend on gets None from the tape: its gradient is zero; a weight gets None
         # when it is non-trainable (BatchNormalization's moving statistics, which the tape does not watch)
         gx = [np.zeros_like(a) if gr is None else np.asarray(gr) for a, gr in zip(xs, grads)]
-        return (gx if multi else gx[0]), [None if w is None else np.asarray(w) for w in grads[len(xs):]]
+        # a gathered weight (Embedding) gets tf.IndexedSlices: densified, repeated rows summed
+        return (gx if multi else gx[0]), [None if w is None else np.asarray(tf.convert_to_tensor(w))
+                                          for w in grads[len(xs):]]
 
     def _build_error(self, raw_config, input_shape):
         tf, k = self._frameworks()
@@ -269,6 +279,13 @@ class KerasAdapter(Adapter):
         """A backend get_config() as a Keras 2.2.x config that oracle.normalize can canonicalise."""
         out = {}
         for key, value in backend_config.items():
+            if class_name == "TimeDistributed" and key == "layer":  # the wrapped layer's config, recursively
+                out[key] = self.keras_config(value["class_name"], value["config"])
+                continue
+            if class_name == "Embedding" and key == "batch_input_shape":
+                # Embedding's constructor sets input_shape=(input_length,) itself (a nested tuple when input_length
+                # is one, as in 2.2.x): derived from input_length, no shape the user gave
+                continue
             if key in self.UNUSED.get(class_name, ()):
                 continue
             if (class_name, key) in self.CLASS_ONLY and value == self.CLASS_ONLY[(class_name, key)]:

@@ -399,6 +399,8 @@ def _weight_prefixes(config, count):
     cfg = config["config"]
     if config["class_name"] == "PReLU":
         return ["alpha"]
+    if config["class_name"] == "Embedding":
+        return ["embeddings"]
     if config["class_name"] == "BatchNormalization":  # get_weights(): gamma, beta, moving_mean, moving_variance
         return ["gamma"] * cfg["scale"] + ["beta"] * cfg["center"] + ["moving_mean", "moving_variance"]
     order = [p for p in ("depthwise", "pointwise", "kernel", "recurrent", "bias") if f"{p}_initializer" in cfg]
@@ -609,6 +611,27 @@ _TRAINING = {"Dropout": _dropout_train, "SpatialDropout1D": _spatial_dropout_tra
              "BatchNormalization": lambda torch, cfg, x, ws: _batch_norm(torch, cfg, x, ws, training=True)}
 
 
+# ---- embeddings and the TimeDistributed wrapper ----
+
+def _embedding(torch, cfg, x, ws):
+    """F.embedding on the indices: the float-carried input truncated to int64 as Keras's int32 cast does (the
+    cast has no gradient, so the input's gradient is None, returned as zeros). No padding_idx: torch's only
+    zeroes that row's gradient and masks nothing (TRAPS.md 16); the mask is _MASKS below."""
+    return torch.nn.functional.embedding(x.long(), ws[0])
+
+
+def _time_distributed(torch, cfg, x, ws):
+    """torch's own mapping of the wrapped layer on (batch * timesteps, ...), reshaped back to (batch, timesteps,
+    ...); looked up at call time, so any layer mapped here can be wrapped."""
+    inner = cfg["layer"]
+    y = _LAYERS[inner["class_name"]](torch, inner["config"], x.reshape((-1,) + tuple(x.shape[2:])), ws)
+    return y.reshape(tuple(x.shape[:2]) + tuple(y.shape[1:]))
+
+
+_LAYERS.update({"Embedding": _embedding, "TimeDistributed": _time_distributed})
+_MASKS["Embedding"] = lambda torch, cfg, x: (x != 0) if cfg["mask_zero"] else None
+
+
 class TorchAdapter(Adapter):
     name = "torch"
     package = "torch"
@@ -677,7 +700,8 @@ class TorchAdapter(Adapter):
 
     def _compute_mask(self, config, weights, x, *, device, dtype):
         fn = _MASKS.get(config["class_name"])
-        return None if fn is None else fn(_torch(), config["config"], self._tensors([x], device)[0]).cpu().numpy()
+        mask = None if fn is None else fn(_torch(), config["config"], self._tensors([x], device)[0])
+        return None if mask is None else mask.cpu().numpy()
 
     def _build_error(self, raw_config, input_shape):
         # torch has no Keras config parser, so it cannot reject a Keras config by itself; the invalid-config

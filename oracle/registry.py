@@ -65,6 +65,8 @@ class Layer:
     train_vjp:       (config, weights, x, g) -> (grad_x, [grad_w...]) of the training-mode output, for a layer
                      whose training mode is deterministic (BatchNormalization). None for stochastic layers.
     stochastic:      training mode draws random numbers: conformance there is statistical (suites/stochastic.py).
+    index_input:     config -> whether the input holds integer indices (Embedding): it has no gradient (the VJP
+                     returns zeros for it) and cannot be perturbed (finite differences move only the weights).
     state:           config -> indices (get_weights order) of non-trainable state that `train` updates
                      (BatchNormalization's moving statistics). No backend differentiates them, so gradient checks
                      skip them; the oracle's VJP still includes them (checked by finite differences).
@@ -96,6 +98,7 @@ class Layer:
     state: Callable[[Config], tuple] = lambda cfg: ()
     examples: tuple = field(default=())
     weight_params: Callable[[Config], list] | None = None
+    index_input: Callable[[Config], bool] = lambda cfg: False
 
 
 LAYERS: dict[str, Layer] = {}

@@ -67,9 +67,26 @@ CONDITIONS = {
     "non_neg_constraint": lambda cfg: any(_is(v, "NonNeg") for k, v in cfg.items() if k.endswith("_constraint")),
     # a noise_shape with a None entry (= that axis of the input)
     "noise_shape_has_none": lambda cfg: cfg.get("noise_shape") is not None and None in cfg["noise_shape"],
+    # Embedding with output_dim=0 (seed 003: "int >= 0"), itself or wrapped in TimeDistributed
+    "embedding_output_dim_zero": lambda cfg: _embedding_config(cfg).get("output_dim") == 0,
+    # Embedding given a mask_zero that is not a bool (raw configs: the invalid-config suite)
+    "embedding_mask_zero_not_bool": lambda cfg: not isinstance(_embedding_config(cfg).get("mask_zero", False), bool),
+    # Embedding with an input_length (raw configs too: the invalid-config suite matches those)
+    "embedding_input_length": lambda cfg: _embedding_config(cfg).get("input_length") is not None,
+    # a variance-scaling initializer of Embedding whose mode reads one fan (fan_in / fan_out, not fan_avg)
+    "embeddings_one_fan_variance_scaling": lambda cfg: _is(cfg.get("embeddings_initializer"), "VarianceScaling")
+    and cfg["embeddings_initializer"]["config"]["mode"] != "fan_avg",
     # hard_sigmoid as activation or recurrent_activation, anywhere in the config (an RNN's cells, a wrapped layer)
     "uses_hard_sigmoid": lambda cfg: _uses(cfg, "hard_sigmoid"),
 }
+
+
+def _embedding_config(cfg: dict) -> dict:
+    """An Embedding's config, or the config of the Embedding a TimeDistributed wraps ({} otherwise)."""
+    inner = cfg.get("layer")
+    if isinstance(inner, dict) and isinstance(inner.get("config"), dict):
+        return inner["config"] if inner.get("class_name") == "Embedding" else {}
+    return cfg
 
 
 def _uses(cfg, activation: str) -> bool:
@@ -165,6 +182,15 @@ def load(adapter: str) -> tuple[Divergence, ...]:
 
 def match(adapter: str, layer: str, config: dict, device: str, dtype: str, check: str,
           outcome: str, input_shape=None) -> Divergence | None:
-    """The first entry that explains this failure, or None (then it is a real failure)."""
-    return next((d for d in load(adapter) if d.matches(layer, config, device, dtype, check, outcome, input_shape)),
-                None)
+    """The first entry that explains this failure, or None (then it is a real failure). A wrapper's failure is
+    also explained by an entry of the layer it wraps (TimeDistributed(Conv1D(channels_first)) raises where
+    Conv1D(channels_first) does), matched on the wrapped config without an input shape."""
+    found = next((d for d in load(adapter) if d.matches(layer, config, device, dtype, check, outcome, input_shape)),
+                 None)
+    inner = config.get("layer") if layer in WRAPPERS else None
+    if found is None and isinstance(inner, dict) and isinstance(inner.get("config"), dict):
+        return match(adapter, inner.get("class_name"), inner["config"], device, dtype, check, outcome)
+    return found
+
+
+WRAPPERS = ("TimeDistributed",)  # layers whose `layer` parameter is a wrapped layer config

@@ -76,8 +76,11 @@ def fd_check(config, weights, x, g, v):
         a = layer.magnitude(cfg, far[:k]) if layer.magnitude else pre(far[:k], [])
         n = layer.reductions(cfg, [xx.shape for xx in xs])["output"] + 2
     else:
-        a = pre(far[0], far[1:])
-        n = (weights[0].size // weights[0].shape[-1] + 1 if weights else 1) + 2
+        # a formula that subtracts (BatchNormalization's x - mean) states its absolute terms: the linear part at
+        # |x| and |weights| can cancel and even go negative there
+        layer, cfg = oracle.layer_of(config), oracle.normalize(config)["config"]
+        a = layer.abs_forward(cfg, far[1:], far[0]) if layer.abs_forward else pre(far[0], far[1:])
+        n = (weights[0].size // max(weights[0].shape[-1], 1) + 1 if weights else 1) + 2
     f = fn(*args)
     if act == "softmax":
         a, n = np.broadcast_to(a.max(axis=-1, keepdims=True), a.shape), n + f.shape[-1]
@@ -124,7 +127,10 @@ def test_vjp_matches_central_differences(layer, activation, data):
     x, weights, g = strategies.arrays(case, "float64")
     rng = np.random.default_rng(case.seed ^ 0x5EED)
     v = [rng.standard_normal(a.shape) for a in [*(x if isinstance(x, list) else [x]), *weights]]
-    if oracle.LAYERS[layer].compute_mask is not None:
+    if oracle.LAYERS[layer].index_input(oracle.normalize(case.config)["config"]):
+        # integer indices (Embedding): a step along v changes which row is read; they have no gradient
+        v[0] = np.zeros_like(v[0])
+    elif oracle.LAYERS[layer].compute_mask is not None:
         # a masked timestep equals mask_value exactly: any step along v flips the decision, which backends (and
         # the VJP) hold constant; move only the kept timesteps
         v[0] = v[0] * oracle.compute_mask(case.config, x)[..., None]

@@ -169,10 +169,10 @@ CUSTOM: dict[str, object] = {}
 
 
 def _custom(config: dict):
-    """The CUSTOM rule of a config's layer, or None (the programs register theirs on first use)."""
-    if not CUSTOM:
-        from . import bounded
-        bounded.register_programs()
+    """The CUSTOM rule of a config's layer, or None (the programs register theirs on first use: suites/bounded.py
+    imports this module)."""
+    from . import bounded
+    bounded.register_programs()
     return CUSTOM.get(oracle.layer_of(config).name)
 
 
@@ -364,3 +364,6 @@ def batch_norm_training_bounds(cfg: dict, weights: list, x: np.ndarray, g: np.nd
     out["beta_grad"] = sum_bound(n, dtype, np.sum(ag, axis=red, keepdims=True)).reshape(-1)
     out["moving_mean"], out["moving_variance"] = out["moving_mean"].reshape(-1), out["moving_variance"].reshape(-1)
     return out
+
+
+from . import tolerance_wrappers  # noqa: E402,F401  (registers its CUSTOM entries; imports this module)

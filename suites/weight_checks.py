@@ -49,6 +49,8 @@ def compare_facts(name: str, facts: initializers.Facts, samples: np.ndarray, dty
         return out
     flat = np.sort(x.ravel())
     n = flat.size
+    if n == 0:  # an empty weight (Embedding(output_dim=0)) draws nothing: only its emptiness is checked
+        return [compare(f"{name} (empty)", flat, np.zeros(0), np.zeros(0))]
     mean, var, m4 = facts.moments()
     # the size of the values whose rounding the statistics see
     size = abs(facts.loc) + math.sqrt(var) + (max(abs(facts.low), abs(facts.high)) if math.isfinite(facts.high) else 0.0)
