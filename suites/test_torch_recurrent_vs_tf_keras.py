@@ -6,7 +6,9 @@ gradients must agree within the bound below. The generic conformance suite compa
 Where tf-keras 2.21 itself departs from Keras 2.2.x the case says how it is kept out of the comparison:
 Bidirectional with return_sequences outputs zeros at masked steps in tf-keras (2.2.x repeats the previous output,
 TRAPS.md 16), so those positions carry a zero cotangent and are not compared; CuDNN layers need a GPU in tf-keras,
-so they are compared with the GRU / LSTM they equal (TRAPS.md 15).
+so they are compared with the GRU / LSTM they equal (TRAPS.md 15); RNN(cells=[...]) in float64 wraps the cells in a
+StackedRNNCells of the float32 policy, whose call rounds the inputs to float32 (a tf-keras finding), so the test
+builds the StackedRNNCells itself in float64 (the same layer as 2.2.x's RNN([...])).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import numpy as np
 import pytest
 
 from adapters import torch_recurrent
+from oracle import activations as oracle_activations
 from suites import tolerance
 
 tfk = pytest.importorskip("tf_keras")
@@ -155,7 +158,10 @@ def _tf_layer(config: dict):
     if name == "Bidirectional":
         return tfk.layers.Bidirectional(_tf_layer(c["layer"]), merge_mode=c["merge_mode"], dtype="float64")
     if name == "RNN":
-        cell = [_tf_cell(s) for s in c["cell"]] if isinstance(c["cell"], list) else _tf_cell(c["cell"])
+        # a list of cells passed as such gets a StackedRNNCells of the default float32 policy, which casts the
+        # float64 inputs of its cells to float32 (tf-keras 2.21; module docstring): built explicitly in float64
+        cell = tfk.layers.StackedRNNCells([_tf_cell(s) for s in c["cell"]], dtype="float64") if isinstance(
+            c["cell"], list) else _tf_cell(c["cell"])
         return tfk.layers.RNN(cell, **{k: v for k, v in c.items() if k != "cell"}, dtype="float64")
     if name.endswith("Cell"):
         return _tf_cell(config)
@@ -195,6 +201,18 @@ def _tf_weight_grads(config: dict, grads: list) -> list:
     return grads
 
 
+def _nested_states(config: dict, states: list) -> list:
+    """tf-keras wants a stack's initial states nested per cell ([[h0, c0], h1, ...]); the CONTRACT's list is flat."""
+    if config["class_name"] != "RNN" or not isinstance(config["config"]["cell"], list):
+        return states
+    out, pos = [], 0
+    for kind, _ in _specs(config):
+        n = 2 if kind == "LSTM" else 1
+        out.append(states[pos:pos + n] if n > 1 else states[pos])
+        pos += n
+    return out
+
+
 def _tf_run(config: dict, ws: list, inputs: list, mask, cotangents: list):
     """(outputs, gradients of <cotangents, outputs> w.r.t. [*inputs, *weights]) of the real layer."""
     layer = _tf_layer(config)
@@ -207,9 +225,8 @@ def _tf_run(config: dict, ws: list, inputs: list, mask, cotangents: list):
             return [out, *(new if isinstance(new, (list, tuple)) else [new])]
         kwargs = {"mask": tf.constant(mask)} if mask is not None else {}
         if len(ts) > 1:
-            kwargs["initial_state"] = ts[1:]
-        y = layer(ts[0], **kwargs)
-        return list(y) if isinstance(y, (list, tuple)) else [y]
+            kwargs["initial_state"] = _nested_states(config, ts[1:])
+        return tf.nest.flatten(layer(ts[0], **kwargs))  # tf-keras returns a stack's states nested per cell
 
     call()  # builds the layer
     layer.set_weights(_tf_weights(config, ws))
@@ -299,3 +316,71 @@ def _check(config: dict, *, initial_states=False, mask=False, seed=0):
             for i, (a, e) in enumerate(zip(actual, ref)):
                 err = float(np.max(np.abs(a - e))) if a.size else 0.0
                 assert err <= bound, f"{path}: {what} {i} differs by {err:.3g} > bound {bound:.3g} [{config}]"
+
+
+# ---- the cases ----
+
+SIG = {"recurrent_activation": "sigmoid"}  # with tanh: the torch.nn module path (adapters/torch_recurrent.py)
+CASES = {
+    "SimpleRNN": (_layer("SimpleRNN"), {}),
+    "SimpleRNN-relu-sequences-backwards-nobias": (
+        _layer("SimpleRNN", activation="relu", use_bias=False, return_sequences=True, go_backwards=True), {}),
+    "SimpleRNN-state-mask-unroll": (_layer("SimpleRNN", return_state=True, unroll=True),
+                                    {"initial_states": True, "mask": True}),
+    "GRU-hard_sigmoid-sequences-state": (_layer("GRU", return_sequences=True, return_state=True), {}),
+    "GRU-reset_after-sigmoid-state-initial": (_layer("GRU", reset_after=True, return_state=True, **SIG),
+                                              {"initial_states": True}),
+    "GRU-reset_after-hard_sigmoid-backwards": (_layer("GRU", reset_after=True, go_backwards=True), {}),
+    "GRU-implementation2-unroll-mask": (_layer("GRU", implementation=2, unroll=True, return_sequences=True),
+                                        {"mask": True}),
+    "GRU-reset_after-nobias-sequences": (_layer("GRU", reset_after=True, use_bias=False, return_sequences=True,
+                                                **SIG), {}),
+    "GRU-reset_after-mask-initial": (_layer("GRU", reset_after=True, return_sequences=True, **SIG),
+                                     {"mask": True, "initial_states": True}),
+    "LSTM": (_layer("LSTM"), {}),
+    "LSTM-sigmoid-state-initial-backwards": (_layer("LSTM", return_state=True, go_backwards=True, **SIG),
+                                             {"initial_states": True}),
+    "LSTM-sigmoid-mask-sequences-state": (_layer("LSTM", return_sequences=True, return_state=True, **SIG),
+                                          {"mask": True, "initial_states": True}),
+    "LSTM-sigmoid-nobias-implementation2": (_layer("LSTM", use_bias=False, implementation=2, **SIG), {}),
+    "LSTM-hard_sigmoid-mask-backwards": (_layer("LSTM", go_backwards=True, return_sequences=True),
+                                         {"mask": True}),
+    "CuDNNGRU-sequences-state-initial": (_cudnn("CuDNNGRU", return_sequences=True, return_state=True),
+                                         {"initial_states": True}),
+    "CuDNNLSTM-state": (_cudnn("CuDNNLSTM", return_state=True), {"initial_states": True}),
+    "RNN-MinimalRNNCell": (_rnn(_cell("MinimalRNNCell")), {}),
+    "RNN-MinimalRNNCell-stack-sequences": (_rnn([_cell("MinimalRNNCell"), _cell("MinimalRNNCell", units=5)],
+                                                return_sequences=True), {"mask": True}),
+    "RNN-LSTMCell-sigmoid": (_rnn(_cell("LSTMCell", **SIG), return_state=True), {"initial_states": True}),
+    "RNN-stack-LSTM-GRU-SimpleRNN-state-mask": (
+        _rnn([_cell("LSTMCell", **SIG), _cell("GRUCell", reset_after=True), _cell("SimpleRNNCell")],
+             return_state=True, return_sequences=True, go_backwards=True), {"initial_states": True, "mask": True}),
+    "SimpleRNNCell": (_cell("SimpleRNNCell"), {"initial_states": True}),
+    "GRUCell": (_cell("GRUCell"), {"initial_states": True}),
+    "GRUCell-reset_after": (_cell("GRUCell", reset_after=True, **SIG), {"initial_states": True}),
+    "LSTMCell": (_cell("LSTMCell"), {"initial_states": True}),
+    "MinimalRNNCell": (_cell("MinimalRNNCell"), {"initial_states": True}),
+    **{f"Bidirectional-{mode}-LSTM-sequences-mask": (
+        _bidirectional(_layer("LSTM", return_sequences=True, **SIG), mode), {"mask": True})
+       for mode in ("concat", "sum", "mul", "ave", None)},
+    "Bidirectional-None-GRU-state-initial": (_bidirectional(_layer("GRU", return_state=True), None),
+                                             {"initial_states": True}),
+    "Bidirectional-concat-SimpleRNN-backwards-state-mask": (
+        _bidirectional(_layer("SimpleRNN", go_backwards=True, return_state=True), "concat"), {"mask": True}),
+    "Bidirectional-sum-CuDNNGRU-sequences": (_bidirectional(_cudnn("CuDNNGRU", return_sequences=True), "sum"), {}),
+    "Bidirectional-ave-RNN-stack": (_bidirectional(_rnn([_cell("GRUCell"), _cell("MinimalRNNCell")]), "ave"),
+                                    {"initial_states": True}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES, key=str))
+def test_layer_agrees_with_tf_keras(case):
+    config, options = CASES[case]
+    _check(config, **options)
+
+
+@pytest.mark.parametrize("name", oracle_activations.NAMES)
+@pytest.mark.parametrize("kind", ["SimpleRNN-activation", "LSTM-recurrent_activation", "GRU-activation"])
+def test_every_activation_agrees_with_tf_keras(kind, name):
+    layer, key = kind.split("-")
+    _check(_layer(layer, return_sequences=True, **{key: name}))
