@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from . import torch_recurrent as _recurrent
 from .base import Adapter
 
 _DTYPES = ("float32", "float64")
@@ -630,6 +631,21 @@ def _time_distributed(torch, cfg, x, ws):
 
 _LAYERS.update({"Embedding": _embedding, "TimeDistributed": _time_distributed})
 _MASKS["Embedding"] = lambda torch, cfg, x: (x != 0) if cfg["mask_zero"] else None
+# ---- recurrent layers (adapters/torch_recurrent.py) ----
+# They take the call's mask and training flag (dropout masks drawn under _run's seeded generator), may take a list
+# input [x, *initial states] and may return a list of outputs (return_state, Bidirectional merge_mode=None).
+
+def _recurrent_row(name):
+    """(torch, cfg, x, ws, mask=None, training=False) -> the output (or list of outputs) of `name`."""
+    if name in _recurrent.CELL_NAMES:
+        return lambda torch, cfg, x, ws, mask=None, training=False: _recurrent.cell_row(
+            torch, name, cfg, x, ws, mask, training)
+    return lambda torch, cfg, x, ws, mask=None, training=False: _recurrent.run_layer(
+        torch, name, cfg, x, ws, mask, training)[0]
+
+
+_RECURRENT = {name: _recurrent_row(name) for name in (*_recurrent.LAYER_NAMES, *_recurrent.CELL_NAMES)}
+_LAYERS.update(_RECURRENT)
 
 
 class TorchAdapter(Adapter):
@@ -658,45 +674,81 @@ class TorchAdapter(Adapter):
         torch = _torch()
         return [torch.tensor(a, device=device, requires_grad=grad) for a in arrays]
 
-    def _run(self, config, xt, ws, device, training, seed):
+    def _run(self, config, xt, ws, device, training, seed, mask=None):
         """(y, weights after the call). Training mode with a seed (the call's, else the layer's `seed`) runs under
         a forked generator seeded with it, so the same seed repeats the sample and the global torch generator
-        is left as it was; without one it draws from the global generator."""
+        is left as it was; without one it draws from the global generator. Only recurrent layers take a mask."""
         torch = _torch()
         name = config["class_name"]
-        if not training or name not in _TRAINING:
+        if name in _RECURRENT:
+            def call():
+                return _RECURRENT[name](torch, config["config"], xt, ws, mask=mask, training=training), ws
+        elif mask is not None:
+            raise ValueError(f"torch adapter: {name} takes no mask")
+        elif not training or name not in _TRAINING:
             return _LAYERS[name](torch, config["config"], xt, ws), ws
+        else:
+            def call():
+                return _TRAINING[name](torch, config["config"], xt, ws)
         seed = seed if seed is not None else config["config"].get("seed")
-        if seed is None:
-            return _TRAINING[name](torch, config["config"], xt, ws)
+        if not training or seed is None:
+            return call()
         with torch.random.fork_rng(devices=[] if device == "cpu" else None):
-            if seed is not None:
-                torch.manual_seed(int(seed))
-            return _TRAINING[name](torch, config["config"], xt, ws)
+            torch.manual_seed(int(seed))
+            return call()
 
-    def _forward(self, config, weights, x, *, device, dtype, training, seed):
-        return self._train_step(config, weights, x, device=device, dtype=dtype, seed=seed)[0] if training else \
-            self._no_grad_run(config, weights, x, device, False, None)[0]
+    def _mask(self, mask, device):
+        return None if mask is None else _torch().tensor(np.asarray(mask, dtype=bool), device=device)
 
-    def _no_grad_run(self, config, weights, x, device, training, seed):
+    def _forward(self, config, weights, x, *, device, dtype, training, seed, mask=None):
+        if training:
+            return self._train_step(config, weights, x, device=device, dtype=dtype, seed=seed, mask=mask)[0]
+        return self._no_grad_run(config, weights, x, device, False, None, mask)[0]
+
+    def _no_grad_run(self, config, weights, x, device, training, seed, mask=None):
         torch = _torch()
-        xs = x if isinstance(x, list) else [x]  # a list: a merge layer's inputs
+        xs = x if isinstance(x, list) else [x]  # a list: a merge layer's inputs, or [x, *initial states]
         ts = self._tensors([*xs, *weights], device)
         with torch.no_grad():
-            y, new = self._run(config, ts[:len(xs)] if xs is x else ts[0], ts[len(xs):], device, training, seed)
-        return y.cpu().numpy(), [w.cpu().numpy() for w in new]
+            y, new = self._run(config, ts[:len(xs)] if xs is x else ts[0], ts[len(xs):], device, training, seed,
+                               self._mask(mask, device))
+        # several outputs (return_state, Bidirectional merge_mode=None) come back as a list
+        y = [t.cpu().numpy() for t in y] if isinstance(y, list) else y.cpu().numpy()
+        return y, [w.cpu().numpy() for w in new]
 
-    def _train_step(self, config, weights, x, *, device, dtype, seed):
-        return self._no_grad_run(config, weights, x, device, True, seed)
+    def _train_step(self, config, weights, x, *, device, dtype, seed, mask=None):
+        return self._no_grad_run(config, weights, x, device, True, seed, mask)
 
-    def _vjp(self, config, weights, x, g, *, device, dtype, training=False):
+    def _vjp(self, config, weights, x, g, *, device, dtype, training=False, mask=None):
         torch = _torch()
         xs = x if isinstance(x, list) else [x]
         ts = self._tensors([*xs, *weights], device, grad=True)
-        y, _ = self._run(config, ts[:len(xs)] if xs is x else ts[0], ts[len(xs):], device, training, None)
-        grads = torch.autograd.grad(y, ts, grad_outputs=torch.tensor(g, device=device), allow_unused=True)
+        y, _ = self._run(config, ts[:len(xs)] if xs is x else ts[0], ts[len(xs):], device, training, None,
+                         self._mask(mask, device))
+        # several outputs: one cotangent per output, autograd over all of them
+        ys, gs = (y, list(g)) if isinstance(y, list) else ([y], [g])
+        grads = torch.autograd.grad(ys, ts, grad_outputs=[torch.tensor(np.asarray(a, dtype), device=device)
+                                                          for a in gs], allow_unused=True)
         out = [np.zeros_like(a) if gr is None else gr.cpu().numpy() for a, gr in zip([*xs, *weights], grads)]
         return (out[:len(xs)] if xs is x else out[0]), out[len(xs):]
+
+    def stateful_run(self, config, weights, batches, *, device="cpu", dtype="float64", reset=()):
+        """One stateful layer called on each batch in turn: the final states of a call are the initial states of
+        the next; reset_states() (zeros) before call i for i in `reset`. A list batch [x, *states] passes its
+        own initial states, as Keras 2.2.x prefers them to the stored ones. Returns each call's output(s)."""
+        torch = _torch()
+        ws = self._tensors([np.asarray(w, dtype) for w in weights], device)
+        states, outputs = None, []
+        for i, batch in enumerate(batches):
+            if i in reset:
+                states = None
+            xs = self._tensors([np.asarray(a, dtype) for a in (batch if isinstance(batch, list) else [batch])],
+                               device)
+            inputs = xs if len(xs) > 1 else ([xs[0], *states] if states else xs[0])
+            with torch.no_grad():
+                y, states = _recurrent.run_layer(torch, config["class_name"], config["config"], inputs, ws)
+            outputs.append([t.cpu().numpy() for t in y] if isinstance(y, list) else y.cpu().numpy())
+        return outputs
 
     def _compute_mask(self, config, weights, x, *, device, dtype):
         fn = _MASKS.get(config["class_name"])
