@@ -39,6 +39,8 @@ class KerasAdapter(Adapter):
         "AlphaDropout", "BatchNormalization",
         # recurrent layers and cells:
         "SimpleRNN", "SimpleRNNCell",
+        # wrappers:
+        "Bidirectional",
     })
     # Classes called as cell(x_t, states) -> (output, new states), and recurrent layers whose list input is
     # [x, *initial states] (Keras 2.2.x RNN.__call__([x, h0, c0]) -> layer(x, initial_state=[h0, c0])).
@@ -74,13 +76,25 @@ class KerasAdapter(Adapter):
         _, k = self._frameworks()
         if config["class_name"] in ("Lambda", "Input"):  # built from Python objects, not from a config
             return self._function_layer(config, dtype)
-        layer = getattr(k.layers, config["class_name"]).from_config({**self._translate(config), "dtype": dtype})
+        if "layer" in config["config"]:  # a wrapper: built around the real inner layer
+            layer = self._wrapper(config, dtype)
+        else:
+            layer = getattr(k.layers, config["class_name"]).from_config({**self._translate(config), "dtype": dtype})
         layer.build([tuple(s) for s in input_shape] if isinstance(input_shape, list) else tuple(input_shape))
         if weights is not None:
             layer.set_weights(weights)
         return layer
 
     ORACLE_ONLY = frozenset({"half_pixel_centers"})
+
+    def _wrapper(self, config: dict, dtype: str):
+        """Bidirectional(layer=the inner layer deserialized from its canonical config, merge_mode=...) in the run's
+        dtype; `weights` (always None in a canonical config) is left to the constructor's default."""
+        _, k = self._frameworks()
+        inner = config["config"]["layer"]
+        layer = getattr(k.layers, inner["class_name"]).from_config({**self._translate(inner), "dtype": dtype})
+        kwargs = {key: v for key, v in self._translate(config).items() if key not in ("layer", "weights")}
+        return getattr(k.layers, config["class_name"])(layer=layer, **kwargs, dtype=dtype)
 
     def _translate(self, config: dict) -> dict:
         """Canonical config -> keyword arguments of the real layer (lists where Keras serializes tuples)."""
