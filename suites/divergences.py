@@ -67,6 +67,8 @@ CONDITIONS = {
     "non_neg_constraint": lambda cfg: any(_is(v, "NonNeg") for k, v in cfg.items() if k.endswith("_constraint")),
     # a noise_shape with a None entry (= that axis of the input)
     "noise_shape_has_none": lambda cfg: cfg.get("noise_shape") is not None and None in cfg["noise_shape"],
+    # a wrapper (Bidirectional) whose inner recurrent layer returns sequences
+    "wrapped_return_sequences": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("return_sequences")),
 }
 
 
