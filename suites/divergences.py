@@ -69,6 +69,7 @@ CONDITIONS = {
     "noise_shape_has_none": lambda cfg: cfg.get("noise_shape") is not None and None in cfg["noise_shape"],
     # a wrapper (Bidirectional) whose inner recurrent layer returns sequences
     "wrapped_return_sequences": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("return_sequences")),
+    "wrapped_go_backwards": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("go_backwards")),
 }
 
 
