@@ -41,6 +41,8 @@ class KerasAdapter(Adapter):
         "SimpleRNN", "SimpleRNNCell",
         # embeddings and the TimeDistributed wrapper (its wrapped layer built like any other):
         "Embedding", "TimeDistributed",
+        # wrappers:
+        "Bidirectional",
     })
     # Classes called as cell(x_t, states) -> (output, new states), and recurrent layers whose list input is
     # [x, *initial states] (Keras 2.2.x RNN.__call__([x, h0, c0]) -> layer(x, initial_state=[h0, c0])).
@@ -76,9 +78,8 @@ class KerasAdapter(Adapter):
         _, k = self._frameworks()
         if config["class_name"] in ("Lambda", "Input"):  # built from Python objects, not from a config
             return self._function_layer(config, dtype)
-        if config["class_name"] == "TimeDistributed":  # the wrapped layer built (unbuilt) as any other, then wrapped
-            inner = self._layer(config["config"]["layer"], dtype, None, None)
-            layer = k.layers.TimeDistributed(inner, dtype=dtype)
+        if "layer" in config["config"]:  # a wrapper (TimeDistributed, Bidirectional): around the real inner layer
+            layer = self._wrapper(config, dtype)
         else:
             layer = getattr(k.layers, config["class_name"]).from_config({**self._translate(config), "dtype": dtype})
         if input_shape is None:
@@ -91,6 +92,15 @@ class KerasAdapter(Adapter):
         return layer
 
     ORACLE_ONLY = frozenset({"half_pixel_centers"})
+
+    def _wrapper(self, config: dict, dtype: str):
+        """TimeDistributed(layer=...) / Bidirectional(layer=..., merge_mode=...) around the inner layer built from its
+        canonical config, in the run's dtype; `weights` (always None in a canonical config) is left to the
+        constructor's default."""
+        _, k = self._frameworks()
+        layer = self._layer(config["config"]["layer"], dtype, None, None)  # built (unbuilt) as any other layer
+        kwargs = {key: v for key, v in self._translate(config).items() if key not in ("layer", "weights")}
+        return getattr(k.layers, config["class_name"])(layer=layer, **kwargs, dtype=dtype)
 
     def _translate(self, config: dict) -> dict:
         """Canonical config -> keyword arguments of the real layer (lists where Keras serializes tuples)."""

@@ -78,6 +78,9 @@ CONDITIONS = {
     and cfg["embeddings_initializer"]["config"]["mode"] != "fan_avg",
     # hard_sigmoid as activation or recurrent_activation, anywhere in the config (an RNN's cells, a wrapped layer)
     "uses_hard_sigmoid": lambda cfg: _uses(cfg, "hard_sigmoid"),
+    # a wrapper (Bidirectional) whose inner recurrent layer returns sequences
+    "wrapped_return_sequences": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("return_sequences")),
+    "wrapped_go_backwards": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("go_backwards")),
 }
 
 

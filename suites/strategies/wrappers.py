@@ -1,0 +1,47 @@
+"""Bidirectional (seed 003 "wrappers"): every merge_mode (omitted = 'concat', and None's list output), wrapped
+around every recurrent layer the oracle runs as a program with go_backwards (SimpleRNN now; GRU, LSTM, RNN,
+ConvLSTM2D join when they register). The inner layer's case comes from its own strategy, so its every option
+(return_sequences, return_state, go_backwards, masks, initial states ...) is covered here too; its initial
+states, when drawn, are given for both directions ([x, *forward states, *backward states])."""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+import oracle
+from oracle import recurrent
+
+from .base import OMIT, Case, config
+
+MERGE_MODES = ("concat", "sum", "mul", "ave", None)
+
+
+def inner_layers() -> list[str]:
+    """The recurrent layers Bidirectional can wrap (programs whose spec has go_backwards)."""
+    return sorted(n for n in recurrent.PROGRAMS if "go_backwards" in oracle.LAYERS[n].spec)
+
+
+@st.composite
+def bidirectional_case(draw, inner: str | None = None, merge_mode=OMIT) -> Case:
+    """Bidirectional(inner case's layer, merge_mode) on the inner case's input (its states doubled)."""
+    from . import CASES  # assembled after this module is imported
+    name = inner or draw(st.sampled_from([n for n in inner_layers() if n in CASES]))
+    # exponential compounds over time (exp of exp ...) and overflows to inf within a few steps at O(1) weights;
+    # the inner layer's own row covers it, Bidirectional rows keep finite outputs
+    case = draw(CASES[name].filter(lambda c: c.config["config"].get("activation") != "exponential"))
+    mode = draw(st.sampled_from((OMIT,) + MERGE_MODES)) if merge_mode is OMIT else merge_mode
+    shape = (case.input_shape[0], *case.input_shape[1:], *case.input_shape[1:]) if case.multi_input \
+        else case.input_shape
+    params = {"layer": case.config, "merge_mode": mode}
+    return Case(config("Bidirectional", params), shape, case.seed, mask=case.mask)
+
+
+@st.composite
+def invalid_wrappers(draw):
+    """(raw config, input shape, parameter named in the error, value named in the error)."""
+    inner = {"class_name": "SimpleRNN", "config": {"units": 2}}
+    bad = draw(st.sampled_from(["max", "Concat", "average", 1]))
+    return config("Bidirectional", {"layer": inner, "merge_mode": bad}), (2, 3, 4), "merge_mode", bad
+
+
+CASES = {"Bidirectional": bidirectional_case()}
+INVALID = invalid_wrappers()
