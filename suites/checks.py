@@ -12,6 +12,7 @@ import numpy as np
 
 import oracle
 from adapters import Adapter
+from oracle import recurrent
 
 from . import divergences, tolerance, training, weight_checks
 from .compare import Comparison, compare, worst
@@ -148,6 +149,25 @@ def gradient_well_posed(case: Case, dtype: str) -> bool:
     """False when a pre-activation sits within its error bound of a kink of f' (the gradient is ill-defined)."""
     x, ws, _ = arrays(case, dtype)
     return tolerance.kink_distance(oracle.normalize(case.config), ws, x, dtype, **_mask(case)) > 4.0
+
+
+def representable(case: Case, dtype: str, check: str) -> bool:
+    """False when the oracle's output (or, for the gradient check, its gradients) overflows `dtype`: the
+    exponential activation fed back through time grows as exp(exp(...)), and a value beyond the dtype's range has
+    no correct rounding to compare with. Only recurrent programs can get there from the bounded inputs drawn."""
+    config = oracle.normalize(case.config)
+    if config["class_name"] not in recurrent.PROGRAMS:
+        return True
+    x, ws, g = arrays(case, dtype)
+    kw = _mask(case)
+    with np.errstate(all="ignore"):
+        values = [oracle.forward(config, ws, x, **kw)]
+        if check == "gradient":
+            values += list(oracle.vjp(config, ws, x, g, **kw))
+    flat = [a for v in values for a in (v if isinstance(v, list) else [v])]
+    flat = [b for a in flat for b in (a if isinstance(a, list) else [a])]
+    limit = np.finfo(dtype).max / 16  # headroom for the backend's own intermediate values
+    return all(bool(np.all(np.abs(np.asarray(a)) < limit)) for a in flat)
 
 
 def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Outcome:

@@ -81,6 +81,8 @@ CONDITIONS = {
     # a wrapper (Bidirectional) whose inner recurrent layer returns sequences
     "wrapped_return_sequences": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("return_sequences")),
     "wrapped_go_backwards": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("go_backwards")),
+    "wrapped_stateful_return_state": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("stateful")) and
+    bool(cfg.get("layer", {}).get("config", {}).get("return_state")),
 }
 
 
