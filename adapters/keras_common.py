@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from . import keras_cells
 from .base import Adapter, conformance_environment
 
 
@@ -39,6 +40,8 @@ class KerasAdapter(Adapter):
         "AlphaDropout", "BatchNormalization",
         # recurrent layers and cells:
         "SimpleRNN", "SimpleRNNCell",
+        # gated recurrent layers, their cells, RNN over one or stacked cells (CuDNN*: GPU only, see supports):
+        "GRU", "LSTM", "GRUCell", "LSTMCell", "RNN", "MinimalRNNCell", "CuDNNGRU", "CuDNNLSTM",
     })
     # Classes called as cell(x_t, states) -> (output, new states), and recurrent layers whose list input is
     # [x, *initial states] (Keras 2.2.x RNN.__call__([x, h0, c0]) -> layer(x, initial_state=[h0, c0])).
@@ -74,11 +77,32 @@ class KerasAdapter(Adapter):
         _, k = self._frameworks()
         if config["class_name"] in ("Lambda", "Input"):  # built from Python objects, not from a config
             return self._function_layer(config, dtype)
-        layer = getattr(k.layers, config["class_name"]).from_config({**self._translate(config), "dtype": dtype})
+        layer = self._construct(config, dtype)
         layer.build([tuple(s) for s in input_shape] if isinstance(input_shape, list) else tuple(input_shape))
         if weights is not None:
             layer.set_weights(weights)
         return layer
+
+    def _construct(self, config: dict, dtype: str):
+        """The real layer of a canonical config (RNN and MinimalRNNCell: adapters/keras_cells.py)."""
+        _, k = self._frameworks()
+        if config["class_name"] == "RNN":
+            return keras_cells.build_rnn(self, k, config, dtype)
+        if config["class_name"] == "MinimalRNNCell":
+            return keras_cells.build_cell(self, k, config, dtype)
+        return getattr(self._layers_module(config["class_name"]), config["class_name"]).from_config(
+            {**self._translate(config), "dtype": dtype})
+
+    def _layers_module(self, class_name: str):
+        """Where the class lives (tf-keras keeps CuDNNGRU / CuDNNLSTM in its v1 API)."""
+        return self._frameworks()[1].layers
+
+    def minimal_cell_class(self):
+        """Seed 003's MinimalRNNCell for this Keras API, written with K.dot as the seed does."""
+        if not hasattr(self, "_minimal_cell"):
+            _, k = self._frameworks()
+            self._minimal_cell = keras_cells.minimal_rnn_cell(k, k.backend.dot)
+        return self._minimal_cell
 
     ORACLE_ONLY = frozenset({"half_pixel_centers"})
 
