@@ -43,6 +43,8 @@ def build_rnn(adapter, k, config: dict, dtype: str):
     """RNN(cell or [cells], options...) built directly: the nested cells go through the adapter's translation."""
     cfg = dict(config["config"])
     cell = cfg.pop("cell")
-    cells = [build_cell(adapter, k, c, dtype) for c in cell] if isinstance(cell, list) else \
-        build_cell(adapter, k, cell, dtype)
+    # a list of cells goes in a StackedRNNCells built here: the one RNN would build has the default float32
+    # dtype and would cast a float64 run's inputs down
+    cells = k.layers.StackedRNNCells([build_cell(adapter, k, c, dtype) for c in cell], dtype=dtype) \
+        if isinstance(cell, list) else build_cell(adapter, k, cell, dtype)
     return k.layers.RNN(cells, **cfg, dtype=dtype)

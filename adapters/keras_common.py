@@ -199,7 +199,8 @@ class KerasAdapter(Adapter):
             y = layer(xts[0], initial_state=list(xts[1:]), **kw) if len(xts) > 1 else layer(xts[0], **kw)
         else:
             y = layer(xts if listed else xts[0], **kw)
-        return list(y) if isinstance(y, (list, tuple)) else y
+        # tf.nest.flatten: a stacked RNN's return_state gives its states nested per cell ([out, [h1], [h2, c2]])
+        return tf.nest.flatten(list(y)) if isinstance(y, (list, tuple)) else y
 
     def _call(self, config, weights, x, *, device, dtype, training=False, seed=None, mask=None):
         tf, _ = self._frameworks()

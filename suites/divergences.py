@@ -105,6 +105,18 @@ SHAPE_CONDITIONS = {
 }
 
 
+# RNN over stacked cells (cell=[...]): Keras 2.2.x keeps their states as one flat list in reverse cell order
+# (oracle/gated.py); a single-state lone cell is the only stack whose order cannot show.
+def _stack_states(cfg: dict) -> list[int]:
+    cells = cfg.get("cell")
+    return [2 if c["class_name"] == "LSTMCell" else 1 for c in cells] if isinstance(cells, list) else []
+
+
+CONDITIONS["stacked_cells_return_state"] = lambda cfg: len(_stack_states(cfg)) > 1 and cfg["return_state"]
+SHAPE_CONDITIONS["stacked_cells_initial_state"] = lambda cfg, shapes: (
+    _stack_states(cfg) not in ([], [1]) and isinstance(shapes[0], (list, tuple)))
+
+
 @dataclass(frozen=True)
 class Divergence:
     id: str
