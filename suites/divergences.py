@@ -113,6 +113,10 @@ def _stack_states(cfg: dict) -> list[int]:
 
 
 CONDITIONS["stacked_cells_return_state"] = lambda cfg: len(_stack_states(cfg)) > 1 and cfg["return_state"]
+# RNN(cell=...): one of its cells uses Keras 3's redefined hard_sigmoid (TRAPS.md 14)
+CONDITIONS["a_cell_uses_hard_sigmoid"] = lambda cfg: any(
+    "hard_sigmoid" in (c["config"].get("activation"), c["config"].get("recurrent_activation"))
+    for c in (cfg["cell"] if isinstance(cfg["cell"], list) else [cfg["cell"]]))
 SHAPE_CONDITIONS["stacked_cells_initial_state"] = lambda cfg, shapes: (
     _stack_states(cfg) not in ([], [1]) and isinstance(shapes[0], (list, tuple)))
 
