@@ -117,6 +117,7 @@ CONDITIONS["stacked_cells_return_state"] = lambda cfg: len(_stack_states(cfg)) >
 CONDITIONS["a_cell_uses_hard_sigmoid"] = lambda cfg: any(
     "hard_sigmoid" in (c["config"].get("activation"), c["config"].get("recurrent_activation"))
     for c in (cfg["cell"] if isinstance(cfg["cell"], list) else [cfg["cell"]]))
+CONDITIONS["stacked_cells"] = lambda cfg: bool(_stack_states(cfg))
 SHAPE_CONDITIONS["stacked_cells_initial_state"] = lambda cfg, shapes: (
     _stack_states(cfg) not in ([], [1]) and isinstance(shapes[0], (list, tuple)))
 

@@ -13,13 +13,16 @@ from .base import ACTIVATION, Case, config, maybe, seed
 from .recurrent import RATE, cell_case, sequence_case, simple_params
 
 IMPLEMENTATION = st.sampled_from([1, 2])
+# Every activation name but exponential: through a gate or the cell state exp(exp(...)) compounds over the
+# timesteps and overflows float32 (inf / nan on both sides, no bound to compare); Dense and SimpleRNN cover it.
+GATE_ACTIVATION = ACTIVATION.filter(lambda name: name != "exponential")
 UNITS = st.integers(1, 4)
 
 
 def gated_params(draw, units: int, name: str) -> dict:
     """The own parameters of GRU / LSTM and their cells."""
-    params = {"units": units, "activation": maybe(draw, ACTIVATION),
-              "recurrent_activation": maybe(draw, ACTIVATION), "use_bias": maybe(draw, st.booleans()),
+    params = {"units": units, "activation": maybe(draw, GATE_ACTIVATION),
+              "recurrent_activation": maybe(draw, GATE_ACTIVATION), "use_bias": maybe(draw, st.booleans()),
               "dropout": maybe(draw, RATE), "recurrent_dropout": maybe(draw, RATE),
               "implementation": maybe(draw, IMPLEMENTATION)}
     if name.startswith("GRU"):
