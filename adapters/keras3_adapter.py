@@ -1,6 +1,7 @@
 """Keras 3 on the TensorFlow backend."""
 from __future__ import annotations
 
+from . import keras_cells
 from .keras_common import KerasAdapter
 
 
@@ -13,6 +14,8 @@ class Keras3Adapter(KerasAdapter):
         "LocallyConnected1D": "Keras 3 has no LocallyConnected1D (removed in Keras 3; tf-keras keeps it)",
         "LocallyConnected2D": "Keras 3 has no LocallyConnected2D (removed in Keras 3; tf-keras keeps it)",
         "ThresholdedReLU": "Keras 3 has no ThresholdedReLU (removed in Keras 3, TRAPS.md 24; tf-keras keeps it)",
+        "CuDNNGRU": "Keras 3 has no CuDNNGRU (removed in Keras 3, TRAPS.md 24; GRU(use_cudnn=...) replaces it)",
+        "CuDNNLSTM": "Keras 3 has no CuDNNLSTM (removed in Keras 3, TRAPS.md 24; LSTM(use_cudnn=...) replaces it)",
     }
 
     def _translate(self, config):
@@ -39,6 +42,13 @@ class Keras3Adapter(KerasAdapter):
             x = x * ops.rsqrt(ops.maximum(ops.sum(ops.square(x), axis=1, keepdims=True), 1e-12))
             return ops.concatenate([ops.relu(x), ops.relu(-x)], axis=1)
         return antirectifier
+
+    def minimal_cell_class(self):
+        """Seed 003's MinimalRNNCell with keras.ops.matmul in place of K.dot (Keras 3 has no backend module)."""
+        if not hasattr(self, "_minimal_cell"):
+            import keras
+            self._minimal_cell = keras_cells.minimal_rnn_cell(keras, keras.ops.matmul)
+        return self._minimal_cell
 
     def _variables(self, layer):
         # Keras 3 wraps each tf.Variable in a KerasVariable; the tape differentiates the wrapped one.

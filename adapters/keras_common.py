@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from . import keras_cells
 from .base import Adapter, conformance_environment
 
 
@@ -43,6 +44,8 @@ class KerasAdapter(Adapter):
         "Embedding", "TimeDistributed",
         # wrappers:
         "Bidirectional",
+        # gated recurrent layers, their cells, RNN over one or stacked cells (CuDNN*: GPU only, see supports):
+        "GRU", "LSTM", "GRUCell", "LSTMCell", "RNN", "MinimalRNNCell", "CuDNNGRU", "CuDNNLSTM",
     })
     # Classes called as cell(x_t, states) -> (output, new states), and recurrent layers whose list input is
     # [x, *initial states] (Keras 2.2.x RNN.__call__([x, h0, c0]) -> layer(x, initial_state=[h0, c0])).
@@ -81,7 +84,7 @@ class KerasAdapter(Adapter):
         if "layer" in config["config"]:  # a wrapper (TimeDistributed, Bidirectional): around the real inner layer
             layer = self._wrapper(config, dtype)
         else:
-            layer = getattr(k.layers, config["class_name"]).from_config({**self._translate(config), "dtype": dtype})
+            layer = self._construct(config, dtype)
         if input_shape is None:
             return layer
         if input_shape and isinstance(input_shape[0], (list, tuple)) and config["class_name"] in self.STATE_INPUTS:
@@ -90,6 +93,27 @@ class KerasAdapter(Adapter):
         if weights is not None:
             layer.set_weights(weights)
         return layer
+
+    def _construct(self, config: dict, dtype: str):
+        """The real layer of a canonical config (RNN and MinimalRNNCell: adapters/keras_cells.py)."""
+        _, k = self._frameworks()
+        if config["class_name"] == "RNN":
+            return keras_cells.build_rnn(self, k, config, dtype)
+        if config["class_name"] == "MinimalRNNCell":
+            return keras_cells.build_cell(self, k, config, dtype)
+        return getattr(self._layers_module(config["class_name"]), config["class_name"]).from_config(
+            {**self._translate(config), "dtype": dtype})
+
+    def _layers_module(self, class_name: str):
+        """Where the class lives (tf-keras keeps CuDNNGRU / CuDNNLSTM in its v1 API)."""
+        return self._frameworks()[1].layers
+
+    def minimal_cell_class(self):
+        """Seed 003's MinimalRNNCell for this Keras API, written with K.dot as the seed does."""
+        if not hasattr(self, "_minimal_cell"):
+            _, k = self._frameworks()
+            self._minimal_cell = keras_cells.minimal_rnn_cell(k, k.backend.dot)
+        return self._minimal_cell
 
     ORACLE_ONLY = frozenset({"half_pixel_centers"})
 
@@ -195,7 +219,8 @@ class KerasAdapter(Adapter):
             y = layer(xts[0], initial_state=list(xts[1:]), **kw) if len(xts) > 1 else layer(xts[0], **kw)
         else:
             y = layer(xts if listed else xts[0], **kw)
-        return list(y) if isinstance(y, (list, tuple)) else y
+        # tf.nest.flatten: a stacked RNN's return_state gives its states nested per cell ([out, [h1], [h2, c2]])
+        return tf.nest.flatten(list(y)) if isinstance(y, (list, tuple)) else y
 
     def _call(self, config, weights, x, *, device, dtype, training=False, seed=None, mask=None):
         tf, _ = self._frameworks()

@@ -1,6 +1,8 @@
 """The Keras 2 API from the tf-keras package (the closest living relative of Keras 2.2.x)."""
 from __future__ import annotations
 
+import importlib
+
 from .keras_common import KerasAdapter
 
 
@@ -8,6 +10,18 @@ class TfKerasAdapter(KerasAdapter):
     name = "tf_keras"
     package = "tf_keras"
     module = "tf_keras"
+    CUDNN = frozenset({"CuDNNGRU", "CuDNNLSTM"})
+
+    def supports(self, config, device, dtype):
+        # TRAPS.md 15: the cuDNN layers exist only in the v1 API and run only on a CUDA GPU
+        if config["class_name"] in self.CUDNN and device != "cuda":
+            return f"{config['class_name']} runs only on a CUDA GPU (cuDNN kernel, tf_keras.api._v1.keras.layers)"
+        return super().supports(config, device, dtype)
+
+    def _layers_module(self, class_name):
+        if class_name in self.CUDNN:
+            return importlib.import_module("tf_keras.api._v1.keras.layers")
+        return super()._layers_module(class_name)
 
 
 ADAPTER = TfKerasAdapter()

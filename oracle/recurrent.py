@@ -99,7 +99,7 @@ def sequence_program(cell: Cell, cell_config: Callable[[dict], dict] = lambda cf
         ccfg = cell_config(cfg)
         step_shape = (shape_of(alg, x)[0],) + shape_of(alg, x)[2:]
         states = given or [alg.constant(np.zeros(s)) for s in cell.state_shapes(ccfg, step_shape)]
-        outs, final = run(alg, cell, ccfg, weights, x, states, mask=mask, go_backwards=cfg["go_backwards"],
+        outs, final = run(alg, cell, ccfg, weights, x, states, mask=mask, go_backwards=cfg.get("go_backwards", False),
                           dropout=dropout)
         y = stack_time(alg, outs) if cfg["return_sequences"] else outs[-1]
         return [y, *final] if cfg.get("return_state") else [y]

@@ -73,7 +73,7 @@ def _leaf_state_shape(name: str, cell: Cell):
 
 
 def _program_layer(name: str, family: str, spec: dict, program, output_shape, weight_shapes, multi_input,
-                   multi_output, **extra) -> Layer:
+                   multi_output, uses_mask: bool = True, **extra) -> Layer:
     recurrent.PROGRAMS[name] = program
     return register(Layer(
         name=name, family=family, spec=spec,
@@ -84,18 +84,19 @@ def _program_layer(name: str, family: str, spec: dict, program, output_shape, we
         # the tolerance of a program runs the program itself in the bounded algebra (suites/bounded.py)
         split_activation=lambda cfg: (None, "linear"),
         reductions=lambda cfg, shape: {"output": 0},
-        multi_input=multi_input, multi_output=multi_output, uses_mask=True, **extra))
+        multi_input=multi_input, multi_output=multi_output, uses_mask=uses_mask, **extra))
 
 
 def register_sequence_layer(name: str, cell: Cell, spec: dict, *, family: str = "recurrent",
                             cell_config: Callable[[dict], dict] = lambda cfg: cfg, weight_params=None,
-                            **extra) -> Layer:
+                            options: dict = SEQUENCE_OPTIONS, **extra) -> Layer:
     """A layer running `cell` over time (SimpleRNN, GRU, LSTM, RNN(cell), ...): list input [x, *initial states]
-    allowed, a list output [y, *final states] with return_state."""
+    allowed, a list output [y, *final states] with return_state. `options`: the RNN options the layer documents
+    (CuDNNGRU / CuDNNLSTM lack go_backwards and unroll)."""
     def weight_shapes(cfg, shape):
         x, _ = _unpack(name, shape, True)
         return cell.weight_shapes(cell_config(cfg), (x[0],) + tuple(x[2:]))
-    return _program_layer(name, family, {**spec, **SEQUENCE_OPTIONS},
+    return _program_layer(name, family, {**spec, **options},
                           recurrent.sequence_program(cell, cell_config),
                           sequence_output_shape(name, cell, cell_config), weight_shapes, "optional",
                           lambda cfg: bool(cfg.get("return_state")), weight_params=weight_params, **extra)

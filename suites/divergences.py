@@ -137,6 +137,23 @@ SHAPE_CONDITIONS = {
 }
 
 
+# RNN over stacked cells (cell=[...]): Keras 2.2.x keeps their states as one flat list in reverse cell order
+# (oracle/gated.py); a single-state lone cell is the only stack whose order cannot show.
+def _stack_states(cfg: dict) -> list[int]:
+    cells = cfg.get("cell")
+    return [2 if c["class_name"] == "LSTMCell" else 1 for c in cells] if isinstance(cells, list) else []
+
+
+CONDITIONS["stacked_cells_return_state"] = lambda cfg: len(_stack_states(cfg)) > 1 and cfg["return_state"]
+# RNN(cell=...): one of its cells uses Keras 3's redefined hard_sigmoid (TRAPS.md 14)
+CONDITIONS["a_cell_uses_hard_sigmoid"] = lambda cfg: any(
+    "hard_sigmoid" in (c["config"].get("activation"), c["config"].get("recurrent_activation"))
+    for c in (cfg["cell"] if isinstance(cfg["cell"], list) else [cfg["cell"]]))
+CONDITIONS["stacked_cells"] = lambda cfg: bool(_stack_states(cfg))
+SHAPE_CONDITIONS["stacked_cells_initial_state"] = lambda cfg, shapes: (
+    _stack_states(cfg) not in ([], [1]) and isinstance(shapes[0], (list, tuple)))
+
+
 @dataclass(frozen=True)
 class Divergence:
     id: str
