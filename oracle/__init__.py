@@ -27,6 +27,7 @@ from . import activations, conv_transpose, convolution, core, locally_connected 
 from . import keras1, merge, merge_axes, pooling, reshaping, separable  # noqa: F401
 from . import activity, advanced_activations, core_functions, core_shapes, noise, normalization  # noqa: F401
 from . import recurrent, recurrent_layers  # noqa: F401
+from . import conv_recurrent  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer
