@@ -39,6 +39,8 @@ class KerasAdapter(Adapter):
         "AlphaDropout", "BatchNormalization",
         # recurrent layers and cells:
         "SimpleRNN", "SimpleRNNCell",
+        # convolutional recurrent:
+        "ConvLSTM2D",
     })
     # Classes called as cell(x_t, states) -> (output, new states), and recurrent layers whose list input is
     # [x, *initial states] (Keras 2.2.x RNN.__call__([x, h0, c0]) -> layer(x, initial_state=[h0, c0])).

@@ -81,11 +81,12 @@ def _step(alg, cfg, weights, x, states, dropout):
     h, c = states
     x_masks, h_masks = dropout if dropout is not None else ([None] * GATES, [None] * GATES)
     geo_x, geo_h = _geometry(cfg)
-    # channels_first: the step works on channels_last views (so the bias adds along the last axis) and moves its
-    # results back; pure moves, exact in every algebra.
+    # channels_first: the convolutions work on channels_last views (so the bias adds along the last axis) and
+    # their sums move back, so the activations see the layer's own layout as in Keras (softmax takes the last
+    # axis, which is then cols); pure moves, exact in every algebra.
     first = cfg["data_format"] == "channels_first"
     if first:
-        x, h, c = (_channels(alg, a, 1, -1) for a in (x, h, c))
+        x, h = _channels(alg, x, 1, -1), _channels(alg, h, 1, -1)
         x_masks, h_masks = ([m if m is None else np.moveaxis(m, 1, -1) for m in ms] for ms in (x_masks, h_masks))
     pre = []
     for k in range(GATES):
@@ -95,12 +96,11 @@ def _step(alg, cfg, weights, x, states, dropout):
         if bias is not None:
             zx = alg.bias(zx, _block(alg, bias, k, f))
         zh = alg.contract(conv_bilinear(shape_of(alg, hk), shape_of(alg, uk), **geo_h), hk, uk)
-        pre.append(alg.add(zx, zh))
+        z = alg.add(zx, zh)
+        pre.append(_channels(alg, z, -1, 1) if first else z)
     i, fg, o = alg.act(ract, pre[0]), alg.act(ract, pre[1]), alg.act(ract, pre[3])
     c_new = alg.add(alg.contract(PRODUCT, fg, c), alg.contract(PRODUCT, i, alg.act(act, pre[2])))
     h_new = alg.contract(PRODUCT, o, alg.act(act, c_new))
-    if first:
-        h_new, c_new = _channels(alg, h_new, -1, 1), _channels(alg, c_new, -1, 1)
     return h_new, [h_new, c_new]
 
 
