@@ -46,6 +46,8 @@ class KerasAdapter(Adapter):
         "Bidirectional",
         # gated recurrent layers, their cells, RNN over one or stacked cells (CuDNN*: GPU only, see supports):
         "GRU", "LSTM", "GRUCell", "LSTMCell", "RNN", "MinimalRNNCell", "CuDNNGRU", "CuDNNLSTM",
+        # convolutional recurrent:
+        "ConvLSTM2D",
     })
     # Classes called as cell(x_t, states) -> (output, new states), and recurrent layers whose list input is
     # [x, *initial states] (Keras 2.2.x RNN.__call__([x, h0, c0]) -> layer(x, initial_state=[h0, c0])).

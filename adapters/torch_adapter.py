@@ -646,6 +646,62 @@ def _recurrent_row(name):
 
 _RECURRENT = {name: _recurrent_row(name) for name in (*_recurrent.LAYER_NAMES, *_recurrent.CELL_NAMES)}
 _LAYERS.update(_RECURRENT)
+# ---- convolutional recurrent: ConvLSTM2D ----
+
+def _conv_lstm_pre(torch, x, kernel, bias, strides, dilation, padding):
+    """F.conv2d of an NCHW step input with a Keras (kh, kw, in, out) kernel under Keras padding."""
+    F = torch.nn.functional
+    pads = [_keras_pads(n, k, s, d, padding) for n, k, s, d in zip(x.shape[2:], kernel.shape[:2], strides, dilation)]
+    x = F.pad(x, [p for pair in reversed(pads) for p in pair]).clone(memory_format=torch.contiguous_format)
+    return F.conv2d(x, kernel.permute(3, 2, 0, 1).contiguous(), bias, stride=strides, dilation=dilation)
+
+
+def _conv_lstm(torch, cfg, x, ws, mask=None, training=False):
+    """ConvLSTM2D as a differentiable loop over F.conv2d: gates i, f, c, o in blocks of `filters`; the input
+    convolution with the layer's strides/padding/dilation plus the bias, the recurrent one 'same' with stride 1;
+    activations in the Keras layout (softmax along its last axis). x may be [x, h0, c0] (initial states). At a
+    masked step (mask False) the states are kept and the output repeats the previous output, zeros at a leading
+    masked step (K.rnn's rule, oracle/recurrent.py). Training-mode dropout is not mapped: `training` must be False
+    or the rates 0."""
+    if training and (cfg["dropout"] or cfg["recurrent_dropout"]):
+        raise ValueError("torch adapter: ConvLSTM2D dropout / recurrent_dropout in training mode is not mapped")
+    x, given = (x[0], list(x[1:])) if isinstance(x, (list, tuple)) else (x, [])
+    last = cfg["data_format"] == "channels_last"
+    nchw = (lambda t: t.movedim(-1, 1)) if last else (lambda t: t)
+    keras = (lambda t: t.movedim(1, -1)) if last else (lambda t: t)
+    kernel, recurrent = ws[0], ws[1]
+    bias = ws[2] if cfg["use_bias"] else None
+    act = lambda name, t: _activation(torch, name, t)  # noqa: E731
+    steps = range(x.shape[1])
+    h = c = None
+    if given:
+        h, c = given
+    outs = []
+    for t in (reversed(steps) if cfg["go_backwards"] else steps):
+        zx = _conv_lstm_pre(torch, nchw(x[:, t]), kernel, bias, cfg["strides"], cfg["dilation_rate"],
+                            cfg["padding"])
+        if h is None:  # zeros of the input convolution's output shape
+            h = c = keras(torch.zeros_like(zx[:, :cfg["filters"]]))
+        z = zx + _conv_lstm_pre(torch, nchw(h), recurrent, None, (1, 1), (1, 1), "same")
+        zi, zf, zc, zo = (keras(b) for b in z.chunk(4, dim=1))
+        i, f, o = act(cfg["recurrent_activation"], zi), act(cfg["recurrent_activation"], zf), \
+            act(cfg["recurrent_activation"], zo)
+        c_new = f * c + i * act(cfg["activation"], zc)
+        h_new = o * act(cfg["activation"], c_new)
+        if mask is not None:
+            keep = torch.as_tensor(mask[:, t], device=x.device).reshape((-1,) + (1,) * (h.dim() - 1))
+            prev = outs[-1] if outs else torch.zeros_like(h_new)
+            h_new, c_new, out = torch.where(keep, h_new, h), torch.where(keep, c_new, c), torch.where(keep, h_new, prev)
+        else:
+            out = h_new
+        outs.append(out)
+        h, c = h_new, c_new
+    y = torch.stack(outs, dim=1) if cfg["return_sequences"] else outs[-1]
+    return [y, h, c] if cfg["return_state"] else y
+
+
+_LAYERS.update({"ConvLSTM2D": _conv_lstm})
+_RECURRENT["ConvLSTM2D"] = _conv_lstm  # takes the call's mask and training flag
 
 
 class TorchAdapter(Adapter):

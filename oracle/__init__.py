@@ -30,6 +30,7 @@ from . import recurrent, recurrent_layers  # noqa: F401
 from . import embedding, time_distributed  # noqa: F401
 from . import wrappers  # noqa: F401
 from . import gated  # noqa: F401
+from . import conv_recurrent  # noqa: F401
 from .gradients import numeric_vjp
 from .params import parse_config
 from .registry import LAYERS, Layer
