@@ -29,7 +29,11 @@ def minimal_rnn_cell(k, dot: Callable):
 
         def get_config(self):
             return {**super().get_config(), "units": self.units}
-    return MinimalRNNCell
+    # registered under its own name so that deserialize() finds it (a wrapper rebuilds its inner layer from its
+    # config: Keras 3 Bidirectional makes its backward copy that way)
+    register = getattr(getattr(k, "saving", None), "register_keras_serializable", None) or \
+        k.utils.register_keras_serializable
+    return register(package="conformance", name="MinimalRNNCell")(MinimalRNNCell)
 
 
 def build_cell(adapter, k, config: dict, dtype: str):

@@ -702,6 +702,7 @@ def _conv_lstm(torch, cfg, x, ws, mask=None, training=False):
 
 _LAYERS.update({"ConvLSTM2D": _conv_lstm})
 _RECURRENT["ConvLSTM2D"] = _conv_lstm  # takes the call's mask and training flag
+_recurrent.OTHER_LAYERS["ConvLSTM2D"] = _conv_lstm  # so that Bidirectional can wrap it
 
 
 class TorchAdapter(Adapter):

@@ -190,13 +190,36 @@ def _nn_run(torch, cell, x, states, go_backwards):
     return out, [f[0] for f in (final if lstm else (final,))]
 
 
+# Recurrent layers mapped elsewhere in the torch adapter (ConvLSTM2D), so that Bidirectional can wrap them:
+# name -> (torch, cfg, inputs, ws, mask=..., training=...) -> the output, or [output, *final states].
+OTHER_LAYERS: dict = {}
+
+
+def _stack_order(cells, states):
+    """Keras 2.2.x StackedRNNCells keeps the states of a stack as one flat list in REVERSE cell order (the last
+    cell's states first, each cell's own states in order: [h2, c2, h1, c1]); the loop wants cell order. The same
+    regrouping maps either way."""
+    sizes = [_state_count(c[0]) for c in cells]
+    groups, pos = [], 0
+    for n in reversed(sizes):
+        groups.append(list(states[pos:pos + n]))
+        pos += n
+    return [s for g in reversed(groups) for s in g]
+
+
 def run_layer(torch, name, cfg, inputs, ws, mask=None, training=False):
     """(the layer's output or list of outputs, its final states). inputs: x (B, T, F), or [x, *initial states]
     (the Keras 2.2.x list call); default initial states are zeros. A CuDNN layer rejects a mask as 2.2.x does."""
     if name == "Bidirectional":
         return _bidirectional(torch, cfg, inputs, ws, mask, training)
+    if name in OTHER_LAYERS:
+        out = OTHER_LAYERS[name](torch, cfg, inputs, ws, mask=mask, training=training)
+        return out, (out[1:] if cfg.get("return_state") else [])
     x, given = (inputs[0], list(inputs[1:])) if isinstance(inputs, list) else (inputs, [])
     cells = _cells(torch, name, cfg, ws)
+    stacked = len(cells) > 1
+    if stacked and given:
+        given = _stack_order(cells, given)
     if name.startswith("CuDNN") and mask is not None:
         raise ValueError("Masking is not supported for CuDNN RNNs.")
     states = given or [x.new_zeros((x.shape[0], _units(c))) for c in cells for _ in range(_state_count(c[0]))]
@@ -206,6 +229,8 @@ def run_layer(torch, name, cfg, inputs, ws, mask=None, training=False):
     else:
         seq, final = _loop(torch, cells, x, states, mask, backwards, training)
     y = seq if cfg["return_sequences"] else seq[:, -1]
+    if stacked:
+        final = _stack_order(list(reversed(cells)), final)  # cell order -> 2.2.x's reverse order
     return ([y, *final] if cfg["return_state"] else y), final
 
 

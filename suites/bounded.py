@@ -92,8 +92,10 @@ class BoundAlgebra:
         return Bounded(activations.vjp(name, z.v, g.v), own + carried)
 
     def select(self, fn, *xs) -> Bounded:
+        """A map that moves, copies, zeroes or negates elements: bounds move with them (a negated bound is still a
+        bound on the size of the error, hence the abs)."""
         xs = [_b(x) for x in xs]
-        return Bounded(fn(*[x.v for x in xs]), fn(*[x.e for x in xs]))
+        return Bounded(fn(*[x.v for x in xs]), np.abs(fn(*[x.e for x in xs])))
 
     def value(self, a) -> np.ndarray:
         return _b(a).v

@@ -215,4 +215,4 @@ def match(adapter: str, layer: str, config: dict, device: str, dtype: str, check
     return found
 
 
-WRAPPERS = ("TimeDistributed",)  # layers whose `layer` parameter is a wrapped layer config
+WRAPPERS = ("TimeDistributed", "Bidirectional")  # layers whose `layer` parameter is a wrapped layer config

@@ -28,6 +28,10 @@ def bidirectional_case(draw, inner: str | None = None, merge_mode=OMIT) -> Case:
     # exponential compounds over time (exp of exp ...) and overflows to inf within a few steps at O(1) weights;
     # the inner layer's own row covers it, Bidirectional rows keep finite outputs
     case = draw(CASES[name].filter(lambda c: c.config["config"].get("activation") != "exponential"))
+    if case.multi_input and isinstance(case.config["config"].get("cell"), list):
+        # tf-keras and Keras 3 take a stack's initial states nested per cell, not as 2.2.x's flat list: a finding
+        # the RNN row records (stacked-cells-*-initial-state entries); here the wrapped stack starts from zeros
+        case = Case(case.config, case.input_shape[0], case.seed, mask=case.mask)
     mode = draw(st.sampled_from((OMIT,) + MERGE_MODES)) if merge_mode is OMIT else merge_mode
     shape = (case.input_shape[0], *case.input_shape[1:], *case.input_shape[1:]) if case.multi_input \
         else case.input_shape
