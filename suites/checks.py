@@ -183,10 +183,10 @@ def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Ou
     except Exception as exc:  # the backend raised: an error outcome, unless a known divergence explains it
         message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype, check, "error",
-                                  case.input_shape)
+                                  case.input_shape, case.mask)
         if not known and check == "round_trip":  # it calls the layer once, as the forward check does: same error
             known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype,
-                                      "forward", "error", case.input_shape)
+                                      "forward", "error", case.input_shape, case.mask)
         if known:
             return Outcome("known-divergence", message, reason=known.reason, divergence_id=known.id)
         return Outcome("error", f"{where}: backend raised {message}", reason=message)
@@ -194,7 +194,7 @@ def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Ou
     status, message, known = "pass", "", None
     if not ok:
         known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype, check,
-                                  "mismatch", case.input_shape)
+                                  "mismatch", case.input_shape, case.mask)
         status = "known-divergence" if known else "fail"
         message = f"{where}: {w.describe()}"
     return Outcome(status, message, metrics=w.metrics(), reason=known.reason if known else None,

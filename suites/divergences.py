@@ -168,12 +168,15 @@ class Divergence:
     #                                               "accepts" (an invalid config runs instead of being rejected)
     witness: dict = field(default_factory=dict)   # {"config": ..., "input_shape": [...], "seed": n, "check": ...}
     condition: str | None = None                  # a name in CONDITIONS, for what value lists cannot say
+    masked: bool | None = None                    # true: only calls given a timestep mask; false: only calls without
 
     def matches(self, layer: str, config: dict, device: str, dtype: str, check: str, outcome: str,
-                input_shape=None) -> bool:
+                input_shape=None, masked=None) -> bool:
         """Whether a failure of this kind on this case is explained by the entry (a shape condition needs the
         case's input_shape)."""
         if outcome != self.outcome or check not in self.checks or layer not in self.layers:
+            return False
+        if self.masked is not None and masked is not None and masked != self.masked:
             return False
         if (self.devices and device not in self.devices) or (self.dtypes and dtype not in self.dtypes):
             return False
@@ -203,15 +206,16 @@ def load(adapter: str) -> tuple[Divergence, ...]:
 
 
 def match(adapter: str, layer: str, config: dict, device: str, dtype: str, check: str,
-          outcome: str, input_shape=None) -> Divergence | None:
+          outcome: str, input_shape=None, masked=None) -> Divergence | None:
     """The first entry that explains this failure, or None (then it is a real failure). A wrapper's failure is
     also explained by an entry of the layer it wraps (TimeDistributed(Conv1D(channels_first)) raises where
     Conv1D(channels_first) does), matched on the wrapped config without an input shape."""
-    found = next((d for d in load(adapter) if d.matches(layer, config, device, dtype, check, outcome, input_shape)),
-                 None)
+    found = next((d for d in load(adapter)
+                  if d.matches(layer, config, device, dtype, check, outcome, input_shape, masked)), None)
     inner = config.get("layer") if layer in WRAPPERS else None
     if found is None and isinstance(inner, dict) and isinstance(inner.get("config"), dict):
-        return match(adapter, inner.get("class_name"), inner["config"], device, dtype, check, outcome)
+        return match(adapter, inner.get("class_name"), inner["config"], device, dtype, check, outcome,
+                     masked=masked)
     return found
 
 
