@@ -26,7 +26,7 @@ import numpy as np
 from . import activations
 from .convolution import check_strides_dilation, conv, conv_vjp, spatial_output, split_shape
 from .params import REQUIRED, boolean, choice, int_tuple, invalid, positive_int, serialized_object
-from .recurrent import Cell, _select, dropped, shape_of
+from .recurrent import Cell, _select, dropped, gate_masks, shape_of
 from .recurrent_layers import CELL_WEIGHT_PARAMS, register_sequence_layer
 from .sequence_ops import PRODUCT, Bilinear
 
@@ -79,7 +79,7 @@ def _step(alg, cfg, weights, x, states, dropout):
     kernel, recurrent = weights[0], weights[1]
     bias = weights[2] if cfg["use_bias"] else None
     h, c = states
-    x_masks, h_masks = dropout if dropout is not None else ([None] * GATES, [None] * GATES)
+    x_masks, h_masks = ([None] * GATES if ms is None else ms for ms in (dropout or (None, None)))
     geo_x, geo_h = _geometry(cfg)
     # channels_first: the convolutions work on channels_last views (so the bias adds along the last axis) and
     # their sums move back, so the activations see the layer's own layout as in Keras (softmax takes the last
@@ -131,7 +131,13 @@ def _weight_shapes(cfg, shape: tuple) -> list:
     return [k + (channels, GATES * f), k + (f, GATES * f)] + ([(GATES * f,)] if cfg["use_bias"] else [])
 
 
-CONV_LSTM_CELL = Cell(state_shapes=_state_shapes, weight_shapes=_weight_shapes, step=_step)
+def _draw(cfg, rng, x_shape, state_shapes):
+    """2.2.x ConvLSTM2DCell: four masks on the step input (ones_like(inputs)) and four on the state h (one per gate,
+    element-wise, in the layer's data_format), each drawn once per call; no `implementation` here."""
+    return gate_masks({**cfg, "implementation": 1}, rng, x_shape, state_shapes[0], GATES)
+
+
+CONV_LSTM_CELL = Cell(state_shapes=_state_shapes, weight_shapes=_weight_shapes, step=_step, draw=_draw)
 
 
 def _check(layer: str, cfg) -> None:

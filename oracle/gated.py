@@ -23,7 +23,7 @@ import numpy as np
 
 from . import activations
 from .params import REQUIRED, boolean, invalid, nested_layers, positive_int, serialized_object
-from .recurrent import SIMPLE_CELL, Cell, _select, shape_of
+from .recurrent import SIMPLE_CELL, Cell, _select, dropped, gate_masks, shape_of
 from .recurrent_layers import CELL_WEIGHT_PARAMS, SEQUENCE_OPTIONS, register_cell, register_sequence_layer
 from .sequence_ops import PRODUCT, matmul
 
@@ -73,6 +73,8 @@ def gru_step(alg, cfg, weights, x, states, dropout, *, biases=None):
     """One Keras 2.2.x GRU step; `biases` (input bias, recurrent bias) overrides the config's bias layout."""
     u, h = cfg["units"], states[0]
     kernel, recurrent = weights[0], weights[1]
+    if dropout is not None:
+        return _gru_dropped(alg, cfg, weights, x, h, dropout)
     if biases is not None:
         b_in, b_rec = biases
     elif not cfg["use_bias"]:
@@ -96,6 +98,43 @@ def gru_step(alg, cfg, weights, x, states, dropout, *, biases=None):
     return out, [out]
 
 
+def _gate_inputs(alg, a, masks, k: int) -> list:
+    """a as each of the k gates sees it: times that gate's dropout mask (a itself when no mask is active)."""
+    return [a] * k if masks is None else [dropped(alg, a, m) for m in masks]
+
+
+def _gru_dropped(alg, cfg, weights, x, h, dropout):
+    """A GRU step in training mode, gate by gate as Keras 2.2.x GRUCell (implementation 1) writes it: gate k reads
+    x * dp_mask[k] and h * rec_dp_mask[k]. Implementation 2 has one mask for every gate (recurrent.gate_masks) and
+    multiplies h_tm1 itself by it (`h_tm1 *= rec_dp_mask[0]`), so the final mix z * h_tm1 reads the dropped state
+    there, and the undropped one in implementation 1."""
+    u, kernel, recurrent = cfg["units"], weights[0], weights[1]
+    xs, hs = _gate_inputs(alg, x, dropout[0], 3), _gate_inputs(alg, h, dropout[1], 3)
+    bias = weights[2] if cfg["use_bias"] else None
+    b_in = None if bias is None else (row(alg, bias, 0) if cfg["reset_after"] else bias)
+    b_rec = row(alg, bias, 1) if bias is not None and cfg["reset_after"] else None
+    ra, act = cfg["recurrent_activation"], cfg["activation"]
+
+    def part(a, w, b, k):
+        return _biased(alg, dot(alg, a, block(alg, w, u, k)), None if b is None else block(alg, b, u, k))
+    xw = [part(xs[k], kernel, b_in, k) for k in range(3)]
+    if cfg["reset_after"]:
+        hu = [part(hs[k], recurrent, b_rec, k) for k in range(3)]
+        rh = mul(alg, alg.act(ra, alg.add(xw[1], hu[1])), hu[2])
+    else:
+        hu = [part(hs[k], recurrent, None, k) for k in range(2)]
+        rh = dot(alg, mul(alg, alg.act(ra, alg.add(xw[1], hu[1])), hs[2]), block(alg, recurrent, u, 2))
+    z = alg.act(ra, alg.add(xw[0], hu[0]))
+    hh = alg.act(act, alg.add(xw[2], rh))
+    mixed = hs[0] if cfg["implementation"] == 2 else h
+    out = alg.add(mul(alg, z, mixed), mul(alg, alg.sub(1.0, z), hh))
+    return out, [out]
+
+
+def _gated_draw(gates: int):
+    return lambda cfg, rng, x_shape, state_shapes: gate_masks(cfg, rng, x_shape, state_shapes[0], gates)
+
+
 def _gru_weights(cfg, shape):
     u = cfg["units"]
     bias = [(2, 3 * u) if cfg["reset_after"] else (3 * u,)] if cfg["use_bias"] else []
@@ -103,7 +142,7 @@ def _gru_weights(cfg, shape):
 
 
 GRU_CELL = Cell(state_shapes=lambda cfg, shape: [(shape[0], cfg["units"])], weight_shapes=_gru_weights,
-                step=gru_step)
+                step=gru_step, draw=_gated_draw(3))
 
 
 # ---- LSTM ----
@@ -111,15 +150,25 @@ GRU_CELL = Cell(state_shapes=lambda cfg, shape: [(shape[0], cfg["units"])], weig
 def lstm_step(alg, cfg, weights, x, states, dropout, *, biases=None):
     """One Keras 2.2.x LSTM step; `biases` (input bias, recurrent bias) replaces the single bias (CuDNNLSTM)."""
     u, (h, c) = cfg["units"], states
-    z = alg.add(dot(alg, x, weights[0]), dot(alg, h, weights[1]))
-    if biases is not None:
-        z = alg.bias(alg.bias(z, biases[0]), biases[1])
-    elif cfg["use_bias"]:
-        z = alg.bias(z, weights[2])
+    if dropout is not None:
+        # training mode, gate by gate (2.2.x LSTMCell): gate k reads x * dp_mask[k] and h * rec_dp_mask[k]
+        xs, hs = _gate_inputs(alg, x, dropout[0], 4), _gate_inputs(alg, h, dropout[1], 4)
+        zs = [alg.add(dot(alg, xs[k], block(alg, weights[0], u, k)), dot(alg, hs[k], block(alg, weights[1], u, k)))
+              for k in range(4)]
+        if cfg["use_bias"]:
+            zs = [alg.bias(zk, block(alg, weights[2], u, k)) for k, zk in enumerate(zs)]
+        pre = lambda k: zs[k]  # noqa: E731
+    else:
+        z = alg.add(dot(alg, x, weights[0]), dot(alg, h, weights[1]))
+        if biases is not None:
+            z = alg.bias(alg.bias(z, biases[0]), biases[1])
+        elif cfg["use_bias"]:
+            z = alg.bias(z, weights[2])
+        pre = lambda k: block(alg, z, u, k)  # noqa: E731
     ra, act = cfg["recurrent_activation"], cfg["activation"]
-    i, f = alg.act(ra, block(alg, z, u, 0)), alg.act(ra, block(alg, z, u, 1))
-    o = alg.act(ra, block(alg, z, u, 3))
-    c2 = alg.add(mul(alg, f, c), mul(alg, i, alg.act(act, block(alg, z, u, 2))))
+    i, f = alg.act(ra, pre(0)), alg.act(ra, pre(1))
+    o = alg.act(ra, pre(3))
+    c2 = alg.add(mul(alg, f, c), mul(alg, i, alg.act(act, pre(2))))
     h2 = mul(alg, o, alg.act(act, c2))
     return h2, [h2, c2]
 
@@ -130,7 +179,7 @@ def _lstm_weights(cfg, shape):
 
 
 LSTM_CELL = Cell(state_shapes=lambda cfg, shape: [(shape[0], cfg["units"])] * 2, weight_shapes=_lstm_weights,
-                 step=lstm_step)
+                 step=lstm_step, draw=_gated_draw(4))
 
 
 # ---- MinimalRNNCell (seed 003's example cell: output = x . kernel + h . recurrent_kernel) ----
@@ -181,15 +230,23 @@ def _stack_step(alg, cfg, weights, x, states, dropout):
         rest = rest[len(cell_states):]
     per_cell.reverse()
     new, ws = [], list(weights)
-    for (cell, c), (shape, _), st in zip(cells, layout, per_cell):
+    drops = dropout if dropout is not None else [None] * len(cells)
+    for (cell, c), (shape, _), st, d in zip(cells, layout, per_cell, drops):
         n = len(cell.weight_shapes(c, shape))
-        x, s = cell.step(alg, c, ws[:n], x, st, None)
+        x, s = cell.step(alg, c, ws[:n], x, st, d)
         ws = ws[n:]
         new.append(s)
     return x, [s for cell_states in reversed(new) for s in cell_states]
 
 
-STACKED_CELL = Cell(state_shapes=_stack_states, weight_shapes=_stack_weights, step=_stack_step)
+def _stack_draw(cfg, rng, x_shape, state_shapes):
+    """Each cell of the stack draws its own masks (on its own step input and state), in cell order."""
+    drops = [None if cell.draw is None else cell.draw(c, rng, shape, [tuple(s) for s in states])
+             for (cell, c), (shape, states) in zip(_cells(cfg), _stack_shapes(cfg, x_shape))]
+    return None if all(d is None for d in drops) else drops
+
+
+STACKED_CELL = Cell(state_shapes=_stack_states, weight_shapes=_stack_weights, step=_stack_step, draw=_stack_draw)
 
 
 # ---- CuDNNGRU / CuDNNLSTM: the halves of the bias added separately ----

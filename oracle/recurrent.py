@@ -26,6 +26,7 @@ from .sequence_ops import EXACT, Tape, matmul
 
 Program = Callable[..., list]
 PROGRAMS: dict[str, Program] = {}  # class name -> program (what `trace` runs)
+DRAWS: dict[str, Callable] = {}  # class name -> (cfg, rng, [input shapes]) -> its training-mode dropout masks
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,13 @@ class Cell:
     state_shapes: (cfg, step input shape (batch, ...)) -> the shape of each state, batch included.
     weight_shapes: (cfg, step input shape) -> shapes in get_weights() order.
     step: (alg, cfg, weights, x_t, states, dropout) -> (output, [new states]); dropout is None at inference, else
-          the constant masks the layer's training mode drew (the cell knows their layout)."""
+          the constant masks the layer's training mode drew (the cell knows their layout).
+    draw: (cfg, rng, step input shape, [state shapes]) -> the `dropout` argument of `step` for one sequence (None
+          when no mask is active), drawn as Keras 2.2.x does once per call; None = the cell has no dropout."""
     state_shapes: Callable[[dict, tuple], list]
     weight_shapes: Callable[[dict, tuple], list]
     step: Callable
+    draw: Callable | None = None
 
 
 def shape_of(alg, a) -> tuple:
@@ -148,6 +152,26 @@ def program_vjp(name: str, cfg: dict, weights: list, inputs, cotangents, mask=No
     return (gx if isinstance(inputs, list) else gx[0]), gw
 
 
+def scaled_keep(rng: np.random.Generator, shape: tuple, rate: float) -> np.ndarray | None:
+    """One Keras 2.2.x dropout mask K.dropout(ones, rate): 1/(1 - rate) where kept (probability 1 - rate), 0 where
+    dropped; None when 2.2.x applies none (`if 0 < rate < 1`: rate 0 and rate 1 both leave the input alone)."""
+    if not 0.0 < rate < 1.0:
+        return None
+    return (rng.uniform(size=shape) >= rate).astype(np.float64) / (1.0 - rate)
+
+
+def gate_masks(cfg: dict, rng: np.random.Generator, x_shape: tuple, h_shape: tuple, gates: int):
+    """(input masks, recurrent masks) of a cell with `gates` gate blocks, or None when neither is active.
+    Keras 2.2.x _generate_dropout_mask(count=gates) draws `gates` independent masks per sequence; implementation 2
+    (GRU, LSTM) multiplies the input (and the state) once by the first of them, i.e. one mask for every gate."""
+    one = cfg.get("implementation", 1) == 2
+    out = []
+    for rate, shape in ((cfg["dropout"], x_shape), (cfg["recurrent_dropout"], h_shape)):
+        masks = [scaled_keep(rng, shape, rate) for _ in range(gates)]
+        out.append(None if masks[0] is None else ([masks[0]] * gates if one else masks))
+    return None if all(m is None for m in out) else tuple(out)
+
+
 def stateful_run(name: str, cfg: dict, weights: list, batches: list, *, reset: tuple = ()) -> list:
     """A stateful layer called on each batch in turn: the final states of one call are the initial states of
     the next (zeros at the first call and after a reset). Returns each call's output."""
@@ -189,8 +213,14 @@ def _simple_step(alg, cfg, weights, x, states, dropout):
     return y, [y]
 
 
+def _simple_draw(cfg, rng, x_shape, state_shapes):
+    """SimpleRNNCell: one input mask (K.ones_like(inputs)) and one recurrent mask (K.ones_like(prev_output))."""
+    masks = gate_masks(cfg, rng, x_shape, state_shapes[0], 1)
+    return None if masks is None else tuple(None if m is None else m[0] for m in masks)
+
+
 SIMPLE_CELL = Cell(
     state_shapes=lambda cfg, shape: [(shape[0], cfg["units"])],
     weight_shapes=lambda cfg, shape: [(shape[-1], cfg["units"]), (cfg["units"], cfg["units"])] +
     ([(cfg["units"],)] if cfg["use_bias"] else []),
-    step=_simple_step)
+    step=_simple_step, draw=_simple_draw)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 from . import activations, recurrent
 from .noise import rate
 from .params import REQUIRED, boolean, positive_int, serialized_object
@@ -72,9 +74,39 @@ def _leaf_state_shape(name: str, cell: Cell):
     return output_shape
 
 
+def _shapes(x) -> list:
+    return [np.shape(a) for a in (x if isinstance(x, list) else [x])]
+
+
+def training_mode(name: str, draw: Callable, multi_output) -> dict:
+    """Layer fields of a recurrent layer whose training mode drops units: `train` draws the layer's dropout masks
+    once for the call (`draw(cfg, rng, [input shapes])`, also kept in recurrent.DRAWS for the wrappers) and runs
+    the program with them; one sample of the distribution, so conformance is statistical (stochastic=True)."""
+    recurrent.DRAWS[name] = draw
+
+    def train(cfg, ws, x, rng, mask=None):
+        dropout = draw(cfg, rng, _shapes(x))
+        return recurrent.program_forward(name, cfg, ws, x, mask, dropout, multi_output(cfg)), ws
+    return {"train": train, "stochastic": True}
+
+
+def _sequence_draw(cell: Cell, cell_config: Callable[[dict], dict]):
+    def draw(cfg, rng, shapes):
+        ccfg, x = cell_config(cfg), shapes[0]
+        step = (x[0],) + tuple(x[2:])
+        return cell.draw(ccfg, rng, step, [tuple(s) for s in cell.state_shapes(ccfg, step)])
+    return draw
+
+
+def _cell_draw(cell: Cell):
+    return lambda cfg, rng, shapes: cell.draw(cfg, rng, tuple(shapes[0]), [tuple(s) for s in shapes[1:]])
+
+
 def _program_layer(name: str, family: str, spec: dict, program, output_shape, weight_shapes, multi_input,
-                   multi_output, uses_mask: bool = True, **extra) -> Layer:
+                   multi_output, uses_mask: bool = True, draw: Callable | None = None, **extra) -> Layer:
     recurrent.PROGRAMS[name] = program
+    if draw is not None:
+        extra = {**extra, **training_mode(name, draw, multi_output)}
     return register(Layer(
         name=name, family=family, spec=spec,
         forward=lambda cfg, ws, x, mask=None: recurrent.program_forward(name, cfg, ws, x, mask,
@@ -99,7 +131,8 @@ def register_sequence_layer(name: str, cell: Cell, spec: dict, *, family: str = 
     return _program_layer(name, family, {**spec, **options},
                           recurrent.sequence_program(cell, cell_config),
                           sequence_output_shape(name, cell, cell_config), weight_shapes, "optional",
-                          lambda cfg: bool(cfg.get("return_state")), weight_params=weight_params, **extra)
+                          lambda cfg: bool(cfg.get("return_state")), weight_params=weight_params,
+                          draw=None if cell.draw is None else _sequence_draw(cell, cell_config), **extra)
 
 
 def register_cell(name: str, cell: Cell, spec: dict, *, family: str = "recurrent", weight_params=None,
@@ -107,7 +140,8 @@ def register_cell(name: str, cell: Cell, spec: dict, *, family: str = "recurrent
     """A cell as its own row: one step, [x_t, *states] -> [output, *new states]."""
     return _program_layer(name, family, spec, recurrent.cell_program(cell), _leaf_state_shape(name, cell),
                           lambda cfg, shape: cell.weight_shapes(cfg, tuple(shape[0])), True, lambda cfg: True,
-                          weight_params=weight_params, **extra)
+                          weight_params=weight_params, draw=None if cell.draw is None else _cell_draw(cell),
+                          **extra)
 
 
 SIMPLE_SPEC = {"units": (REQUIRED, positive_int), "activation": ("tanh", activations.parse),

@@ -126,4 +126,16 @@ def multi_output(cfg: dict) -> bool:
     return cfg["merge_mode"] is None or bool(cfg["layer"]["config"].get("return_state"))
 
 
-_program_layer("Bidirectional", "wrappers", SPEC, program, output_shape, weight_shapes, "optional", multi_output)
+def draw(cfg: dict, rng, shapes: list):
+    """The two copies draw their own masks (2.2.x Bidirectional holds two layers, each drawing once per call)."""
+    name, fwd, bwd = _copies(cfg)
+    if name not in recurrent.DRAWS:
+        return None
+    half = (len(shapes) - 1) // 2
+    d = (recurrent.DRAWS[name](fwd, rng, [shapes[0], *shapes[1:1 + half]]),
+         recurrent.DRAWS[name](bwd, rng, [shapes[0], *shapes[1 + half:]]))
+    return None if all(v is None for v in d) else d
+
+
+_program_layer("Bidirectional", "wrappers", SPEC, program, output_shape, weight_shapes, "optional", multi_output,
+               draw=draw)

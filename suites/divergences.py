@@ -154,6 +154,25 @@ SHAPE_CONDITIONS["stacked_cells_initial_state"] = lambda cfg, shapes: (
     _stack_states(cfg) not in ([], [1]) and isinstance(shapes[0], (list, tuple)))
 
 
+
+def _recurrent_cells(cfg: dict) -> list[dict]:
+    """The configs holding dropout rates: a recurrent layer's own, or each cell's of RNN(cell or [cells])."""
+    cell = cfg.get("cell")
+    if cell is None:
+        return [cfg]
+    return [c["config"] for c in (cell if isinstance(cell, list) else [cell])]
+
+
+# training-mode recurrent dropout (the 'dropout' check, suites/recurrent_dropout.py)
+CONDITIONS["dropout_rate_one"] = lambda cfg: any(
+    c.get("dropout") == 1.0 or c.get("recurrent_dropout") == 1.0 for c in _recurrent_cells(cfg))
+CONDITIONS["input_dropout_only"] = lambda cfg: cfg["dropout"] > 0 and cfg["recurrent_dropout"] == 0
+# tf-keras GRU / LSTM take their fused ("GPU kernel") path for exactly these settings, on every device
+CONDITIONS["fused_kernel_input_dropout"] = lambda cfg: (
+    0 < cfg["dropout"] < 1 and cfg["recurrent_dropout"] == 0 and cfg["activation"] == "tanh"
+    and cfg["recurrent_activation"] == "sigmoid" and cfg["use_bias"] and not cfg["unroll"]
+    and cfg.get("reset_after", True))
+
 @dataclass(frozen=True)
 class Divergence:
     id: str

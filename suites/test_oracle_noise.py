@@ -15,7 +15,7 @@ from oracle.noise import ALPHA_PRIME
 from . import stochastic, strategies, training
 from .strategies import arrays
 
-NOISE = sorted(n for n, layer in oracle.LAYERS.items() if layer.stochastic)
+NOISE = sorted(n for n, layer in oracle.LAYERS.items() if layer.stochastic and layer.family == "noise")
 
 
 def _failed(comparisons) -> set[str]:

@@ -21,7 +21,7 @@ def recorder(request, target, check):
     rec.flush(results_path(request.config))
 
 
-@pytest.mark.parametrize("check", ["training", "seed", "moving_mean", "moving_variance"])
+@pytest.mark.parametrize("check", ["training", "seed", "moving_mean", "moving_variance", "dropout"])
 def test_training(target, check, recorder):
     layer, name, device, dtype = target
     if check not in training.checks_of(layer):

@@ -97,7 +97,13 @@ def seed_repeats(case: Case, adapter, device: str, dtype: str):
     return c.ok, [c], "statistical"
 
 
-CHECKS = {"seed": seed_repeats, "training": training, "moving_mean": _moving("moving_mean"), "moving_variance": _moving("moving_variance")}
+def dropout(case: Case, adapter, device: str, dtype: str):
+    """The 'dropout' check of a recurrent layer (probe weights, statistical: suites/recurrent_dropout.py)."""
+    from .recurrent_dropout import dropout_check
+    return dropout_check(case, adapter, device, dtype)
+
+
+CHECKS = {"dropout": dropout, "seed": seed_repeats, "training": training, "moving_mean": _moving("moving_mean"), "moving_variance": _moving("moving_variance")}
 
 
 def checks_of(layer: str) -> tuple[str, ...]:
@@ -106,6 +112,8 @@ def checks_of(layer: str) -> tuple[str, ...]:
     registered = oracle.LAYERS[oracle.row_target(layer)]  # a Keras 1 row runs as its Keras 2 class
     if registered.train is None:
         return ()
+    if registered.uses_mask:  # a recurrent layer: its dropout masks, never the noise-layer checks
+        return ("dropout",)
     if registered.stochastic:
         return ("training",) + (("seed",) if "seed" in registered.spec else ())
     return ("training", "moving_mean", "moving_variance")

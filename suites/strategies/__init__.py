@@ -20,11 +20,12 @@ from oracle import activations
 from . import conv_transpose, convolution, core, keras1, locally_connected, pooling, reshaping, separable
 from . import activity, advanced_activations, core_shapes, merge, noise, weight_params
 from . import conv_recurrent, embedding, gated, recurrent, time_distributed, wrappers
+from . import recurrent_training
 from .base import OMIT, Case, config, distinct_inputs  # noqa: F401  (re-exported)
 
 _FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping,
              advanced_activations, core_shapes, activity, merge, noise, weight_params, keras1,
-             embedding, time_distributed, recurrent, gated, conv_recurrent, wrappers)
+             embedding, time_distributed, recurrent, gated, conv_recurrent, wrappers, recurrent_training)
 
 CASES: dict[str, st.SearchStrategy[Case]] = {}
 # layer -> (rng, shape) -> input drawn in float64, for layers whose truth is ill-conditioned on plain uniform
