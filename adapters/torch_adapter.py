@@ -839,7 +839,10 @@ class TorchAdapter(Adapter):
 
     def regularization_losses(self, config, weights, inputs, *, device="cpu", dtype="float64"):
         torch = _torch()
-        xt, *ws = self._tensors([inputs, *weights], device)
+        listed = isinstance(inputs, list)  # a recurrent layer's [x, *initial states], a cell's [x_t, *states]
+        xs = inputs if listed else [inputs]
+        ts = self._tensors([*xs, *weights], device)
+        xt, ws = (ts[:len(xs)] if listed else ts[0]), ts[len(xs):]
         cfg = config["config"]
         with torch.no_grad():
             y = _LAYERS[config["class_name"]](torch, cfg, xt, ws)
@@ -847,9 +850,9 @@ class TorchAdapter(Adapter):
                       zip(_weight_prefixes(config, len(ws)), ws) if cfg.get(f"{p}_regularizer")]
             activity = ({"class_name": "L1L2", "config": {"l1": cfg["l1"], "l2": cfg["l2"]}}
                         if config["class_name"] == "ActivityRegularization" else cfg.get("activity_regularizer"))
-            if activity:
-                losses.append(_l1l2(torch, activity, y))
-        return [float(v) for v in losses], y.cpu().numpy()
+            if activity:  # Keras 2.2.x regularizes every output of a layer with several (return_state): the sum
+                losses.append(sum(_l1l2(torch, activity, a) for a in (y if isinstance(y, list) else [y])))
+        return [float(v) for v in losses], ([a.cpu().numpy() for a in y] if isinstance(y, list) else y.cpu().numpy())
 
     def constrained_weights(self, config, weights, input_shape, *, device="cpu", dtype="float64"):
         torch = _torch()
