@@ -424,7 +424,12 @@ class KerasAdapter(Adapter):
             # Keras 3 names DepthwiseConv2D's variable 'kernel' though its parameter is depthwise_initializer
             inits = [getattr(layer, f"{_prefix(v)}_initializer", None) or layer.depthwise_initializer
                      for v in layer.weights]
+            forget = config["config"].get("unit_forget_bias") and config["config"].get("use_bias", True)
             for d in range(1, draws):
+                if forget:  # the bias is drawn by a closure around bias_initializer: a fresh layer per draw
+                    again = self._layer(_seeded(config, seed + 104729 * d), dtype, input_shape, None)
+                    out.append([np.asarray(w) for w in again.get_weights()])
+                    continue
                 draw = []
                 for i, (init, v) in enumerate(zip(inits, layer.weights)):
                     c = init.get_config()
@@ -439,7 +444,8 @@ class KerasAdapter(Adapter):
         with self._device(device):
             multi = isinstance(inputs, list)
             layer = self._layer(config, dtype, self._build_shape(config["class_name"], inputs), weights)
-            y = self._apply(layer, [tf.constant(a) for a in (inputs if multi else [inputs])], multi, training=False)
+            y = self._apply(layer, [tf.constant(np.asarray(a, dtype)) for a in (inputs if multi else [inputs])], multi,
+                            training=False)
             y = [np.asarray(a) for a in y] if isinstance(y, list) else np.asarray(y)
             return [float(np.asarray(loss)) for loss in layer.losses], y
 

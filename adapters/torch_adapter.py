@@ -831,8 +831,17 @@ class TorchAdapter(Adapter):
                 with torch.no_grad():
                     # no torch counterpart: Keras's own fan rule on the Keras layout (_keras_fans)
                     own = prefix == "alpha" or config["class_name"].startswith("LocallyConnected")
-                    _initialize(torch, config["config"][f"{prefix}_initializer"], t, generator,
-                                tuple(shape) if own else None)
+                    init = config["config"][f"{prefix}_initializer"]
+                    if prefix == "bias" and config["config"].get("unit_forget_bias"):
+                        # torch has no unit_forget_bias: the forget gate's block (i, f, c, o; CuDNNLSTM's
+                        # recurrent half) set to ones, the bias initializer run on the parts around it
+                        u = shape[-1] // (8 if config["class_name"] == "CuDNNLSTM" else 4)
+                        first = 5 * u if config["class_name"] == "CuDNNLSTM" else u
+                        _initialize(torch, init, t[:first], generator)
+                        t[first:first + u] = 1.0
+                        _initialize(torch, init, t[first + u:], generator)
+                    else:
+                        _initialize(torch, init, t, generator, tuple(shape) if own else None)
                 draw.append(_from_torch_layout(config["class_name"], prefix, t, shape).cpu().numpy())
             out.append(draw)
         return out
