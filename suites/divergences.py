@@ -57,6 +57,10 @@ CONDITIONS = {
         "bias", "gamma", "beta", "moving_mean", "moving_variance", "alpha")),
     "depthwise_variance_scaling": lambda cfg: _is(cfg.get("depthwise_initializer"), "VarianceScaling"),
     "identity_initializer": lambda cfg: any(_is(v, "Identity") for k, v in cfg.items() if k.endswith("_initializer")),
+    # a Constant initializer whose value float32 cannot hold exactly
+    "constant_initializer_not_float32": lambda cfg: any(
+        _is(v, "Constant") and _not_float32(float(v["config"].get("value", 0.0)))
+        for k, v in cfg.items() if k.endswith("_initializer")),
     "activity_regularized": lambda cfg: cfg.get("activity_regularizer") is not None or "l1" in cfg,
     # a regularization factor that float32 cannot hold exactly (the default 0.01 of 'l1', 'l2', 'l1_l2')
     "regularizer_factor_not_float32": lambda cfg: any(
