@@ -316,8 +316,23 @@ class KerasAdapter(Adapter):
         """A backend get_config() as a Keras 2.2.x config that oracle.normalize can canonicalise."""
         out = {}
         for key, value in backend_config.items():
-            if class_name == "TimeDistributed" and key == "layer":  # the wrapped layer's config, recursively
-                out[key] = self.keras_config(value["class_name"], value["config"])
+            if class_name in ("TimeDistributed", "Bidirectional") and key == "layer":  # the wrapped layer, recursively
+                inner = value["config"]
+                if class_name == "Bidirectional" and inner.get("zero_output_for_mask") == inner.get("return_sequences"):
+                    # Bidirectional sets it to return_sequences on its copies: zeros at masked steps of a returned
+                    # sequence are the documented Bidirectional behaviour (TRAPS 16), not an extra parameter
+                    inner = {k: v for k, v in inner.items() if k != "zero_output_for_mask"}
+                out[key] = self.keras_config(value["class_name"], inner)
+                continue
+            if class_name == "Bidirectional" and key == "backward_layer":
+                # Keras 3 writes the backward copy it made itself; 2.2.x had no such argument. Dropped when it is
+                # the wrapped layer mirrored (go_backwards flipped, its own name): the documented behaviour
+                if self._mirrored(backend_config["layer"], value):
+                    continue
+            if class_name == "RNN" and key == "cell":  # canonical: one cell config, or a list for stacked cells
+                cells = value["config"]["cells"] if value["class_name"] == "StackedRNNCells" else None
+                out[key] = [self.keras_config(c["class_name"], c["config"]) for c in cells] if cells is not None \
+                    else self.keras_config(value["class_name"], value["config"])
                 continue
             if class_name == "Embedding" and key == "batch_input_shape":
                 # Embedding's constructor sets input_shape=(input_length,) itself (a nested tuple when input_length
@@ -331,6 +346,12 @@ class KerasAdapter(Adapter):
                 continue
             out[key] = self._plain(value)
         return {"class_name": class_name, "config": out}
+
+    def _mirrored(self, forward: dict, backward: dict) -> bool:
+        """Whether a serialised backward layer is the forward one with go_backwards flipped (names aside)."""
+        f, b = (self.keras_config(v["class_name"], {k: x for k, x in v["config"].items() if k != "name"})
+                for v in (forward, backward))
+        return f == {**b, "config": {**b["config"], "go_backwards": not b["config"].get("go_backwards", False)}}
 
     @staticmethod
     def _with(config: dict, extra: dict) -> dict:
@@ -375,8 +396,7 @@ class KerasAdapter(Adapter):
         else:
             batchless = [(None,) + s[1:] for s in shapes] if multi else (None,) + shapes[1:]
             shape = layer.compute_output_shape(batchless)
-            shape = [tuple(s) for s in shape] if isinstance(shape, list) else \
-                tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
+            shape = _flat_shapes(shape)
         xt = [tf.constant(np.asarray(a, dtype)) for a in x] if multi else [tf.constant(np.asarray(x, dtype))]
         flat = lambda y: np.concatenate([np.ravel(a) for a in y]) if isinstance(y, list) else np.asarray(y)  # noqa: E731
         try:  # the layer API above needs no call; a backend that cannot run this config raises only here
@@ -404,7 +424,12 @@ class KerasAdapter(Adapter):
             # Keras 3 names DepthwiseConv2D's variable 'kernel' though its parameter is depthwise_initializer
             inits = [getattr(layer, f"{_prefix(v)}_initializer", None) or layer.depthwise_initializer
                      for v in layer.weights]
+            forget = config["config"].get("unit_forget_bias") and config["config"].get("use_bias", True)
             for d in range(1, draws):
+                if forget:  # the bias is drawn by a closure around bias_initializer: a fresh layer per draw
+                    again = self._layer(_seeded(config, seed + 104729 * d), dtype, input_shape, None)
+                    out.append([np.asarray(w) for w in again.get_weights()])
+                    continue
                 draw = []
                 for i, (init, v) in enumerate(zip(inits, layer.weights)):
                     c = init.get_config()
@@ -419,7 +444,8 @@ class KerasAdapter(Adapter):
         with self._device(device):
             multi = isinstance(inputs, list)
             layer = self._layer(config, dtype, self._build_shape(config["class_name"], inputs), weights)
-            y = self._apply(layer, [tf.constant(a) for a in (inputs if multi else [inputs])], multi, training=False)
+            y = self._apply(layer, [tf.constant(np.asarray(a, dtype)) for a in (inputs if multi else [inputs])], multi,
+                            training=False)
             y = [np.asarray(a) for a in y] if isinstance(y, list) else np.asarray(y)
             return [float(np.asarray(loss)) for loss in layer.losses], y
 
@@ -428,6 +454,21 @@ class KerasAdapter(Adapter):
             layer = self._layer(config, dtype, input_shape, weights)
             return [np.asarray(v if v.constraint is None else v.constraint(t))
                     for v, t in zip(layer.weights, self._variables(layer))]
+
+
+def _flat_shapes(shape):
+    """compute_output_shape's answer as one tuple, or a flat list of tuples for several outputs: a list (tf-keras)
+    or a tuple of shapes (Keras 3), nested per cell for stacked cells' states (flattened as the outputs are)."""
+    if hasattr(shape, "as_list"):
+        return tuple(shape.as_list())
+    if isinstance(shape, (list, tuple)) and shape and (hasattr(shape[0], "as_list")
+                                                       or isinstance(shape[0], (list, tuple))):
+        out = []
+        for s in shape:
+            f = _flat_shapes(s)
+            out += f if isinstance(f, list) else [f]
+        return out
+    return tuple(shape)
 
 
 def _seeded(config: dict, seed: int) -> dict:

@@ -856,15 +856,27 @@ class TorchAdapter(Adapter):
                 with torch.no_grad():
                     # no torch counterpart: Keras's own fan rule on the Keras layout (_keras_fans)
                     own = prefix == "alpha" or config["class_name"].startswith("LocallyConnected")
-                    _initialize(torch, config["config"][f"{prefix}_initializer"], t, generator,
-                                tuple(shape) if own else None)
+                    init = config["config"][f"{prefix}_initializer"]
+                    if prefix == "bias" and config["config"].get("unit_forget_bias"):
+                        # torch has no unit_forget_bias: the forget gate's block (i, f, c, o; CuDNNLSTM's
+                        # recurrent half) set to ones, the bias initializer run on the parts around it
+                        u = shape[-1] // (8 if config["class_name"] == "CuDNNLSTM" else 4)
+                        first = 5 * u if config["class_name"] == "CuDNNLSTM" else u
+                        _initialize(torch, init, t[:first], generator)
+                        t[first:first + u] = 1.0
+                        _initialize(torch, init, t[first + u:], generator)
+                    else:
+                        _initialize(torch, init, t, generator, tuple(shape) if own else None)
                 draw.append(_from_torch_layout(config["class_name"], prefix, t, shape).cpu().numpy())
             out.append(draw)
         return out
 
     def regularization_losses(self, config, weights, inputs, *, device="cpu", dtype="float64"):
         torch = _torch()
-        xt, *ws = self._tensors([inputs, *weights], device)
+        listed = isinstance(inputs, list)  # a recurrent layer's [x, *initial states], a cell's [x_t, *states]
+        xs = inputs if listed else [inputs]
+        ts = self._tensors([*xs, *weights], device)
+        xt, ws = (ts[:len(xs)] if listed else ts[0]), ts[len(xs):]
         cfg = config["config"]
         with torch.no_grad():
             y = _LAYERS[config["class_name"]](torch, cfg, xt, ws)
@@ -872,9 +884,9 @@ class TorchAdapter(Adapter):
                       zip(_weight_prefixes(config, len(ws)), ws) if cfg.get(f"{p}_regularizer")]
             activity = ({"class_name": "L1L2", "config": {"l1": cfg["l1"], "l2": cfg["l2"]}}
                         if config["class_name"] == "ActivityRegularization" else cfg.get("activity_regularizer"))
-            if activity:
-                losses.append(_l1l2(torch, activity, y))
-        return [float(v) for v in losses], y.cpu().numpy()
+            if activity:  # Keras 2.2.x regularizes every output of a layer with several (return_state): the sum
+                losses.append(sum(_l1l2(torch, activity, a) for a in (y if isinstance(y, list) else [y])))
+        return [float(v) for v in losses], ([a.cpu().numpy() for a in y] if isinstance(y, list) else y.cpu().numpy())
 
     def constrained_weights(self, config, weights, input_shape, *, device="cpu", dtype="float64"):
         torch = _torch()

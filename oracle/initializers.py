@@ -146,6 +146,9 @@ class Facts:
     low: float = -math.inf
     high: float = math.inf
     gain: float = 1.0
+    # kind 'blocks': ((start, stop, Facts), ...) along the last axis, for a weight drawn in parts (an LSTM bias
+    # with unit_forget_bias: the bias initializer's facts around a block of ones)
+    parts: tuple = ()
 
     def moments(self) -> tuple[float, float, float]:
         """(mean, variance, fourth central moment) of one element."""
@@ -201,6 +204,17 @@ def facts(init: Mapping, shape: tuple) -> Facts:
     return _truncated(shape, 0.0, math.sqrt(scale))
 
 
+def blocks(shape: tuple, parts: list[Facts]) -> Facts:
+    """The facts of a 1-D weight drawn as consecutive parts (each part's facts for its own shape)."""
+    out, start = [], 0
+    for part in parts:
+        out.append((start, start + part.shape[-1], part))
+        start += part.shape[-1]
+    if start != shape[-1]:
+        raise ValueError(f"blocks of {start} elements for a weight of shape {shape}")
+    return Facts("blocks", tuple(shape), parts=tuple(out))
+
+
 def _truncated(shape, mean, stddev):
     return Facts("truncated_normal", shape, loc=mean, scale=stddev, low=mean - TRUNCATION * abs(stddev),
                  high=mean + TRUNCATION * abs(stddev))
@@ -215,6 +229,8 @@ def sample(f: Facts, rng: np.random.Generator) -> np.ndarray:
     """One draw with these facts, in float64 (the oracle's own sampler)."""
     if f.kind == "exact":
         return f.values.copy()
+    if f.kind == "blocks":
+        return np.concatenate([sample(part, rng) for _, _, part in f.parts], axis=-1)
     if f.kind == "uniform":
         return rng.uniform(f.low, f.high, size=f.shape)
     if f.kind == "normal":

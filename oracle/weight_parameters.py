@@ -47,7 +47,22 @@ def initializer_facts(config: Mapping[str, Any], input_shape: tuple) -> list[ini
     from . import weight_shapes
     c = _canonical(config)
     shapes = weight_shapes(c, input_shape)
-    return [initializers.facts(c["config"][f"{p}_initializer"], s) for p, s in zip(_pairs(c, shapes), shapes)]
+    return [_facts(c, p, tuple(s)) for p, s in zip(_pairs(c, shapes), shapes)]
+
+
+def _facts(c: dict, prefix: str, shape: tuple) -> initializers.Facts:
+    init = c["config"][f"{prefix}_initializer"]
+    if prefix == "bias" and c["config"].get("unit_forget_bias"):
+        # Keras 2.2.x LSTM / LSTMCell / ConvLSTM2D build the bias as concatenate([bias_initializer((u,)),
+        # Ones()((u,)), bias_initializer((2u,))]) (gate blocks i, f, c, o); CuDNNLSTM's (8u,) bias as
+        # [bias_initializer((5u,)), Ones()((u,)), bias_initializer((2u,))]: the recurrent half's forget block.
+        # Each part is drawn for its own shape, so a variance-scaling part has that part's fans.
+        u = shape[-1] // (8 if c["class_name"] == "CuDNNLSTM" else 4)
+        first = 5 * u if c["class_name"] == "CuDNNLSTM" else u
+        return initializers.blocks(shape, [initializers.facts(init, (first,)),
+                                           initializers.facts({"class_name": "Ones", "config": {}}, (u,)),
+                                           initializers.facts(init, (2 * u,))])
+    return initializers.facts(init, shape)
 
 
 def activity_regularizer(config: Mapping[str, Any]) -> dict | None:

@@ -57,6 +57,10 @@ CONDITIONS = {
         "bias", "gamma", "beta", "moving_mean", "moving_variance", "alpha")),
     "depthwise_variance_scaling": lambda cfg: _is(cfg.get("depthwise_initializer"), "VarianceScaling"),
     "identity_initializer": lambda cfg: any(_is(v, "Identity") for k, v in cfg.items() if k.endswith("_initializer")),
+    # a Constant initializer whose value float32 cannot hold exactly
+    "constant_initializer_not_float32": lambda cfg: any(
+        _is(v, "Constant") and _not_float32(float(v["config"].get("value", 0.0)))
+        for k, v in cfg.items() if k.endswith("_initializer")),
     "activity_regularized": lambda cfg: cfg.get("activity_regularizer") is not None or "l1" in cfg,
     # a regularization factor that float32 cannot hold exactly (the default 0.01 of 'l1', 'l2', 'l1_l2')
     "regularizer_factor_not_float32": lambda cfg: any(
@@ -81,9 +85,24 @@ CONDITIONS = {
     # a wrapper (Bidirectional) whose inner recurrent layer returns sequences
     "wrapped_return_sequences": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("return_sequences")),
     "wrapped_go_backwards": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("go_backwards")),
+    # recurrent `implementation` (a computation mode: 2.2.x kept the value given): tf-keras rewrites 2 to 1 when
+    # recurrent_dropout is set; Keras 3's get_config omits it (a copy runs its default 2, 1 with recurrent_dropout)
+    # (an RNN: any of its GRU / LSTM cells)
+    "implementation_2_with_recurrent_dropout": lambda cfg: any(
+        c.get("implementation") == 2 and c.get("recurrent_dropout", 0) > 0 for c in _gated(cfg)),
+    "implementation_not_serialized": lambda cfg: any(
+        c.get("implementation") == 2 or c.get("recurrent_dropout") == 0 for c in _gated(cfg)),
     "wrapped_stateful_return_state": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("stateful")) and
     bool(cfg.get("layer", {}).get("config", {}).get("return_state")),
 }
+
+
+def _gated(cfg: dict) -> list[dict]:
+    """The configs that carry `implementation`: the layer's own, or an RNN's GRUCell / LSTMCell cells'."""
+    if "cell" not in cfg:
+        return [cfg] if "implementation" in cfg else []
+    cells = cfg["cell"] if isinstance(cfg["cell"], list) else [cfg["cell"]]
+    return [c["config"] for c in cells if isinstance(c, dict) and c.get("class_name") in ("GRUCell", "LSTMCell")]
 
 
 def _embedding_config(cfg: dict) -> dict:

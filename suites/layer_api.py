@@ -59,7 +59,11 @@ def round_trip_check(case: Case, adapter, device: str, dtype: str):
         facts.append(_fact("call", f"calling the layer raised {type(got['call_error']).__name__}"))
         return False, facts, None
     out = np.asarray(got["output"], dtype=np.float64)
-    facts.append(compare("output after set_weights(get_weights())", got["copy_output"], out, np.zeros(out.shape)))
+    copy = np.asarray(got["copy_output"], dtype=np.float64)
+    # bit-identical, infinities and NaNs included (an overflowing recurrence gives inf on both sides)
+    facts.append(_fact("output after set_weights(get_weights())", None) if copy.shape == out.shape and
+                 np.array_equal(copy, out, equal_nan=True) else
+                 compare("output after set_weights(get_weights())", copy, out, np.zeros(out.shape)))
     return all(f.ok for f in facts), facts, None
 
 

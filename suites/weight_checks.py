@@ -33,6 +33,9 @@ def compare_facts(name: str, facts: initializers.Facts, samples: np.ndarray, dty
     if x.shape[1:] != facts.shape:
         return [Comparison(name, False, math.inf, math.inf,
                            shape_error=f"{name}.shape={x.shape[1:]}, but should be {facts.shape}")]
+    if facts.kind == "blocks":  # each part against its own facts
+        return [c for a, b, part in facts.parts for c in compare_facts(f"{name}[..., {a}:{b}]", part,
+                                                                        x[..., a:b], dtype)]
     if facts.kind == "exact":
         expected = np.broadcast_to(facts.values, x.shape)
         return [compare(f"{name} values", x, expected, tolerance.sum_bound(1, dtype, np.abs(expected)))]
@@ -81,7 +84,8 @@ def _initializer(case: Case, adapter, device: str, dtype: str):
         return False, [Comparison("initializer", False, math.inf, math.inf,
                                   shape_error=f"the backend initialised the weights, but Keras 2.2.x raises: {exc}")
                        ], "statistical"
-    random = [math.prod(f.shape) for f in facts if f.kind not in ("exact",)]
+    parts = [p for f in facts for p in ([q for _, _, q in f.parts] if f.kind == "blocks" else [f])]
+    random = [math.prod(f.shape) for f in parts if f.kind not in ("exact",)]
     draws = min(MAX_DRAWS, max([1] + [math.ceil(POOLED / max(n, 1)) for n in random]))
     got = adapter.initial_weights(config, case.input_shape, seed=case.seed, device=device, dtype=dtype, draws=draws,
                                   shapes=shapes)
