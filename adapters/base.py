@@ -20,13 +20,14 @@ def conformance_environment() -> None:
 def _cast(inputs, dtype):
     """The input as an array in `dtype`, or each input of a list of arrays (a multi-input layer: merge) as one;
     a nested list of numbers is one input."""
+    # contiguous copies: a time-reversed view (x[:, ::-1]) has negative strides, which torch cannot wrap
     if isinstance(inputs, list) and inputs and all(isinstance(x, np.ndarray) for x in inputs):
-        return [np.asarray(x, dtype) for x in inputs]
-    return np.asarray(inputs, dtype)
+        return [np.ascontiguousarray(x, dtype) for x in inputs]
+    return np.ascontiguousarray(inputs, dtype)
 
 
 def _masked(mask) -> dict:
-    return {} if mask is None else {"mask": np.asarray(mask, dtype=bool)}
+    return {} if mask is None else {"mask": np.ascontiguousarray(mask, dtype=bool)}
 
 
 class Adapter(abc.ABC):

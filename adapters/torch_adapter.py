@@ -754,7 +754,9 @@ class TorchAdapter(Adapter):
 
     def _tensors(self, arrays, device, grad=False):
         torch = _torch()
-        return [torch.tensor(a, device=device, requires_grad=grad) for a in arrays]
+        # a fresh copy: a time-reversed view has a negative stride (numpy keeps it even on a size-1 axis, where the
+        # array counts as contiguous), which torch cannot wrap
+        return [torch.tensor(np.array(a, copy=True), device=device, requires_grad=grad) for a in arrays]
 
     def _run(self, config, xt, ws, device, training, seed, mask=None):
         """(y, weights after the call). Training mode with a seed (the call's, else the layer's `seed`) runs under
@@ -780,7 +782,7 @@ class TorchAdapter(Adapter):
             return call()
 
     def _mask(self, mask, device):
-        return None if mask is None else _torch().tensor(np.asarray(mask, dtype=bool), device=device)
+        return None if mask is None else _torch().tensor(np.array(mask, dtype=bool, copy=True), device=device)
 
     def _forward(self, config, weights, x, *, device, dtype, training, seed, mask=None):
         if training:

@@ -212,9 +212,10 @@ def run_layer(torch, name, cfg, inputs, ws, mask=None, training=False):
     (the Keras 2.2.x list call); default initial states are zeros. A CuDNN layer rejects a mask as 2.2.x does."""
     if name == "Bidirectional":
         return _bidirectional(torch, cfg, inputs, ws, mask, training)
-    if name in OTHER_LAYERS:
-        out = OTHER_LAYERS[name](torch, cfg, inputs, ws, mask=mask, training=training)
-        return out, (out[1:] if cfg.get("return_state") else [])
+    if name in OTHER_LAYERS:  # asked for its states always: a stateful run carries them to the next call
+        out = OTHER_LAYERS[name](torch, {**cfg, "return_state": True}, inputs, ws, mask=mask, training=training)
+        y, final = out[0], list(out[1:])
+        return ([y, *final] if cfg.get("return_state") else y), final
     x, given = (inputs[0], list(inputs[1:])) if isinstance(inputs, list) else (inputs, [])
     cells = _cells(torch, name, cfg, ws)
     stacked = len(cells) > 1

@@ -43,7 +43,11 @@ def _adapter_files(module: str) -> list[Path]:
         if path in seen:
             continue
         seen.append(path)
-        todo += [path.parent / f"{m}.py" for m in re.findall(r"^from \.(\w+) import", path.read_text(), re.M)]
+        text = path.read_text()
+        todo += [path.parent / f"{m}.py" for m in re.findall(r"^from \.(\w+) import", text, re.M)]
+        # `from . import a, b as c` (the torch adapter's recurrent module)
+        todo += [path.parent / f"{m.split()[0]}.py" for line in re.findall(r"^from \. import (.+)$", text, re.M)
+                 for m in line.split(",") if (path.parent / f"{m.split()[0]}.py").exists()]
     return seen
 
 

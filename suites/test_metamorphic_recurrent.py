@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, reject, settings
 from hypothesis import strategies as st
 
 import adapters
 import oracle
 
-from . import strategies, tolerance
+from . import divergences, strategies, tolerance
 from .compare import compare
 from .strategies.wrappers import inner_layers
 
 INNER = [name for name in inner_layers() if name in strategies.CASES]
+# Each example runs the layer three to five times on a backend (and the oracle's bounds as often): a quarter of the
+# profile's examples keeps the file near a minute; the conformance suite draws the layers themselves in full.
+EXAMPLES = settings(max_examples=max(4, settings().max_examples // 4))
 
 
 def _with(config: dict, **extra) -> dict:
@@ -34,14 +37,37 @@ def _draw(data, layer: str, backend, **extra):
     x = backend.cast(x[0] if isinstance(x, list) else x)
     config = _with(oracle.normalize(case.config), **extra)
     backend.skip_unless_supported(config)
-    return config, [backend.cast(w) for w in ws], x, strategies.case_mask(case)
+    ws = [backend.cast(w) for w in ws]
+    _finite(config, ws, x, backend.dtype)
+    return config, ws, x, strategies.case_mask(case)
+
+
+def _finite(config, ws, x, dtype) -> None:
+    """Exp fed back through time overflows: a value beyond the dtype has no relation to check (as in conformance)."""
+    with np.errstate(all="ignore"):
+        y = oracle.forward(config, ws, x)
+    assume(all(np.all(np.abs(a) < np.finfo(dtype).max / 16) for a in (y if isinstance(y, list) else [y])))
+
+
+def _known(backend, config, x) -> bool:
+    """Whether a recorded divergence already explains this backend's forward pass differing from the oracle's."""
+    return divergences.match(backend.name, config["class_name"], config["config"], backend.device, backend.dtype,
+                             "forward", "mismatch", x.shape, masked=False) is not None
 
 
 def _forward(backend, config: dict, ws: list, x, mask=None):
-    """One layer on `backend` (float64 results)."""
+    """One layer on `backend` (float64 results). A call that raises where a recorded divergence says the backend
+    raises (Keras 3's channels_first ConvLSTM2D on CPU, tf-keras's float64 stateful ConvLSTM2D ...) has no relation
+    to check: the example is rejected, and the conformance suite records the divergence itself."""
     if backend.name == "oracle":
         return oracle.forward(config, ws, x, mask=mask)
-    y = adapters.get(backend.name).forward(config, ws, x, device=backend.device, dtype=backend.dtype, mask=mask)
+    try:
+        y = adapters.get(backend.name).forward(config, ws, x, device=backend.device, dtype=backend.dtype, mask=mask)
+    except Exception:
+        if divergences.match(backend.name, config["class_name"], config["config"], backend.device, backend.dtype,
+                             "forward", "error", np.shape(x), masked=mask is not None):
+            reject()
+        raise
     return [np.asarray(a, np.float64) for a in y] if isinstance(y, list) else np.asarray(y, np.float64)
 
 
@@ -56,6 +82,7 @@ def _check(what: str, backend, left, right, bound) -> None:
 
 
 @pytest.mark.parametrize("layer", INNER)
+@EXAMPLES
 @given(data=st.data())
 def test_go_backwards_is_the_reversed_input(backend, layer, data):
     """layer(go_backwards=True)(x, mask) == layer(go_backwards=False)(x reversed in time, mask reversed): the
@@ -69,17 +96,22 @@ def test_go_backwards_is_the_reversed_input(backend, layer, data):
 
 
 @pytest.mark.parametrize("layer", INNER)
+@EXAMPLES
 @given(data=st.data())
 def test_bidirectional_sum_is_forward_plus_rereversed_backward(backend, layer, data):
     """Bidirectional(layer, merge_mode='sum')(x) == layer(x) + layer(go_backwards negated)(x), the backward
     sequence re-reversed in time (TRAPS 17), each run as its own layer with its half of the weights."""
-    inner, ws, x, _ = _draw(data, layer, backend, return_state=False)
+    # Keras 3 refuses a wrapped layer that already has go_backwards=True (recorded:
+    # keras-bidirectional-rejects-go-backwards-layer); the relation is checked there on forward layers
+    extra = {"go_backwards": False} if backend.name == "keras" else {}
+    inner, ws, x, _ = _draw(data, layer, backend, return_state=False, **extra)
     bidi = {"class_name": "Bidirectional", "config": {"layer": inner, "merge_mode": "sum"}}
     backend.skip_unless_supported(bidi)
     bidi = oracle.normalize(bidi)
     back = _with(inner, go_backwards=not inner["config"]["go_backwards"])
     rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 32 - 1), label="weights seed"))
     ws_back = [backend.cast(rng.uniform(-1.0, 1.0, np.shape(w))) for w in ws]
+    _finite(back, ws_back, x, backend.dtype)
     y_fwd, y_back = _forward(backend, inner, ws, x), _forward(backend, back, ws_back, x)
     b_back = _bound(back, ws_back, x, backend.dtype)
     if inner["config"]["return_sequences"]:
@@ -90,6 +122,7 @@ def test_bidirectional_sum_is_forward_plus_rereversed_backward(backend, layer, d
 
 
 @pytest.mark.parametrize("layer", [name for name in INNER if "stateful" in oracle.LAYERS[name].spec])
+@EXAMPLES
 @given(data=st.data())
 def test_stateful_halves_equal_one_pass(backend, layer, data):
     """One stateful layer called on the two halves of a sequence == one call on the whole sequence; with
@@ -98,6 +131,12 @@ def test_stateful_halves_equal_one_pass(backend, layer, data):
     config, ws, x, _ = _draw(data, layer, backend, stateful=True, return_sequences=True, return_state=False,
                              go_backwards=False)
     assume(x.shape[1] >= 2)
+    if backend.name != "oracle":
+        known = divergences.match(backend.name, layer, config["config"], backend.device, backend.dtype, "forward",
+                                  "error", x.shape, masked=False)
+        if known:  # every stateful call of this config raises on this backend (tf-keras's float64 ConvLSTM2D)
+            pytest.skip(f"{backend.name} raises on this stateful config: known divergence {known.id}")
+    stacked_keras3 = backend.name == "keras" and isinstance(config["config"].get("cell"), list)
     half = x.shape[1] // 2
     halves = [x[:, :half], x[:, half:]]
     bound = _bound(config, ws, x, backend.dtype)
@@ -114,8 +153,25 @@ def test_stateful_halves_equal_one_pass(backend, layer, data):
             config, ws, halves, device=backend.device, dtype=backend.dtype, reset=reset)]
     joined = np.concatenate(run(), axis=1)
     _check(f"{layer} stateful halves == one pass", backend, joined, whole, 2.0 * bound)
-    fresh = run(reset=(1,))[1]
-    _check(f"{layer} reset_states() == a fresh call", backend, fresh, fresh_ref, 2.0 * second)
-    if backend.name != "oracle":
+    if not stacked_keras3:  # Keras 3 cannot reset a stack's states: test_keras3_stacked_cells_reset_states_raises
+        fresh = run(reset=(1,))[1]
+        _check(f"{layer} reset_states() == a fresh call", backend, fresh, fresh_ref, 2.0 * second)
+    if backend.name != "oracle" and not _known(backend, config, x):
         ref = np.concatenate(oracle.stateful_run(config, ws, halves), axis=1)
         _check(f"{layer} stateful halves == oracle.stateful_run", backend, joined, ref, bound)
+
+
+def test_keras3_stacked_cells_reset_states_raises():
+    """A finding pinned here (a divergence entry cannot name reset_states): Keras 3's RNN over StackedRNNCells
+    keeps a stack's states in a tracked list it then tries to `assign` to, so reset_states() on a stateful stack
+    raises AttributeError; Keras 2.2.x resets them to zeros. This test fails once Keras 3 fixes it."""
+    a = adapters.get("keras")
+    if a.installed():
+        pytest.skip(a.installed())
+    config = oracle.normalize({"class_name": "RNN", "config": {"cell": [{"class_name": "SimpleRNNCell",
+                                                                          "config": {"units": 1}}], "stateful": True}})
+    x = np.zeros((1, 2, 1))
+    ws = [np.zeros(s) for s in oracle.weight_shapes(config, x.shape)]
+    with pytest.raises(AttributeError, match="assign"):
+        a.stateful_run(config, ws, [x, x], reset=(1,))
+

@@ -140,9 +140,12 @@ CASES = {
     "RNN-MinimalRNNCell-stack-sequences": (rnn([cell("MinimalRNNCell"), cell("MinimalRNNCell", units=5)],
                                                 return_sequences=True), {"mask": True}),
     "RNN-LSTMCell-sigmoid": (rnn(cell("LSTMCell", **SIG), return_state=True), {"initial_states": True}),
-    "RNN-stack-LSTM-GRU-SimpleRNN-state-mask": (
+    # A stack's states are one flat list in Keras 2.2.x's reverse cell order on torch (as in the oracle) and per cell
+    # in cell order on tf-keras (recorded: tf-keras-stacked-cells-*), so stacks are compared here without states;
+    # the conformance suite checks torch's stacked states against the oracle.
+    "RNN-stack-LSTM-GRU-SimpleRNN-mask": (
         rnn([cell("LSTMCell", **SIG), cell("GRUCell", reset_after=True), cell("SimpleRNNCell")],
-             return_state=True, return_sequences=True, go_backwards=True), {"initial_states": True, "mask": True}),
+             return_sequences=True, go_backwards=True), {"mask": True}),
     "SimpleRNNCell": (cell("SimpleRNNCell"), {"initial_states": True}),
     "GRUCell": (cell("GRUCell"), {"initial_states": True}),
     "GRUCell-reset_after": (cell("GRUCell", reset_after=True, **SIG), {"initial_states": True}),
@@ -156,8 +159,7 @@ CASES = {
     "Bidirectional-concat-SimpleRNN-backwards-state-mask": (
         bidirectional(layer("SimpleRNN", go_backwards=True, return_state=True), "concat"), {"mask": True}),
     "Bidirectional-sum-CuDNNGRU-sequences": (bidirectional(cudnn("CuDNNGRU", return_sequences=True), "sum"), {}),
-    "Bidirectional-ave-RNN-stack": (bidirectional(rnn([cell("GRUCell"), cell("MinimalRNNCell")]), "ave"),
-                                    {"initial_states": True}),
+    "Bidirectional-ave-RNN-stack": (bidirectional(rnn([cell("GRUCell"), cell("MinimalRNNCell")]), "ave"), {}),
 }
 
 
