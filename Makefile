@@ -34,9 +34,10 @@ test: $(STAMP) $(BROWSER_STAMP)
 	$(PYTEST) -n 2 --benchmark-disable --report-dir=results/test suites
 
 # Every suite that writes result records: conformance (shape, forward, gradient), the common layer API and Keras 1
-# configs on the real backends (round_trip, keras1_native), training mode, weight parameters, invalid configs.
+# configs on the real backends (round_trip, keras1_native), training mode (incl. recurrent dropout), weight
+# parameters, invalid configs, masks consumed across layers (mask_chain) and TimeDistributed over recurrent layers.
 RECORDING_SUITES := suites/test_conformance.py suites/test_round_trip.py suites/test_training.py \
-	suites/test_weight_params.py suites/test_invalid.py
+	suites/test_weight_params.py suites/test_invalid.py suites/test_mask_consumption.py
 
 # The conformance suite on every installed backend, then the HTML/JSON/JUnit report. Exits with pytest's
 # status after the report is written, so CI sees real failures (known divergences do not fail). The benchmarks
