@@ -89,6 +89,16 @@ class Recorder:
     def flush(self, path: Path | None) -> None:
         append(path, self.records())
 
+    def run_examples(self, examples, failures: list[str], path: Path | None) -> None:
+        """Run a hypothesis test body that records every example and collects failure messages (so one failure
+        does not stop the others being recorded); flush the records whatever happens, then fail with the first
+        three messages."""
+        try:
+            examples()
+        finally:
+            self.flush(path)
+        assert not failures, "\n".join(failures[:3])
+
 
 def append(path: Path | None, records: list[dict]) -> None:
     """Append records as JSON lines; a lock keeps parallel workers' lines whole. No path: record nothing."""

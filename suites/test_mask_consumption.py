@@ -92,11 +92,7 @@ def test_mask_consumed_by_the_next_layer(name, first, second, dtype, request):
         if status in ("fail", "error"):
             failures.append(f"{head} -> {case.config} input_shape={case.input_shape} seed={case.seed}: {bad}")
 
-    try:
-        examples()
-    finally:
-        rec.flush(results_path(request.config))
-    assert not failures, "\n".join(failures[:3])
+    rec.run_examples(examples, failures, results_path(request.config))
 
 
 @st.composite
@@ -129,8 +125,4 @@ def test_time_distributed_over_a_recurrent_layer(name, dtype, check, request):
         if outcome.status in ("fail", "error"):
             failures.append(f"{outcome.message}\nreplay: {checks.replay_command(case, name, 'cpu', dtype, check)}")
 
-    try:
-        examples()
-    finally:
-        rec.flush(results_path(request.config))
-    assert not failures, "\n".join(failures[:3])
+    rec.run_examples(examples, failures, results_path(request.config))

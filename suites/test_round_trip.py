@@ -65,11 +65,7 @@ def test_common_layer_api(api_target, request):
         if outcome.status in ("fail", "error"):
             failures.append(f"{outcome.message}\nreplay: {checks.replay_command(case, name, 'cpu', DTYPE, 'round_trip')}")
 
-    try:
-        examples()
-    finally:
-        rec.flush(results_path(request.config))
-    assert not failures, "\n".join(failures[:3])
+    rec.run_examples(examples, failures, results_path(request.config))
 
 
 @pytest.mark.parametrize("name", ["tf_keras", "keras"])
@@ -94,7 +90,7 @@ def test_keras1_configs_on_the_real_backends(name, request):
             if outcome.status in ("fail", "error"):
                 failures.append(outcome.message)
 
-        try:
+        try:  # every row is recorded before the assertion below (run_examples would stop at the first row failing)
             examples()
         finally:
             rec.flush(results_path(request.config))
