@@ -13,6 +13,8 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as tfk
 
+from adapters import keras_cells
+
 STEPS, FEATURES, UNITS = 4, 3, 3
 # Weights and biases are drawn in [-W_RANGE, W_RANGE] and inputs in [-1, 1], so every pre-activation stays
 # within |y| <= ln 4 (FEATURES * W_RANGE + UNITS * W_RANGE * max|h| + W_RANGE with |h| <= 4 for the unbounded
@@ -115,23 +117,8 @@ def state_units(config: dict) -> list[int]:
     return [c["units"] for kind, c in specs(config) for _ in range(2 if kind == "LSTM" else 1)]
 
 
-class MinimalRNNCell(tfk.layers.Layer):
-    """Seed 003's example cell, as the documentation writes it."""
-
-    def __init__(self, units, **kwargs):
-        self.units = units
-        self.state_size = units
-        super().__init__(**kwargs)
-
-    def build(self, input_shape):
-        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="uniform", name="kernel")
-        self.recurrent_kernel = self.add_weight(shape=(self.units, self.units), initializer="uniform",
-                                                name="recurrent_kernel")
-        self.built = True
-
-    def call(self, inputs, states):
-        output = tfk.backend.dot(inputs, self.kernel) + tfk.backend.dot(states[0], self.recurrent_kernel)
-        return output, [output]
+# Seed 003's example cell, as the documentation writes it: the one definition the Keras adapters use.
+MinimalRNNCell = keras_cells.minimal_rnn_cell(tfk, tfk.backend.dot)
 
 
 def tf_cell(spec: dict):
