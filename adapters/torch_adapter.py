@@ -886,8 +886,8 @@ class TorchAdapter(Adapter):
                       zip(_weight_prefixes(config, len(ws)), ws) if cfg.get(f"{p}_regularizer")]
             activity = ({"class_name": "L1L2", "config": {"l1": cfg["l1"], "l2": cfg["l2"]}}
                         if config["class_name"] == "ActivityRegularization" else cfg.get("activity_regularizer"))
-            if activity:  # Keras 2.2.x regularizes every output of a layer with several (return_state): the sum
-                losses.append(sum(_l1l2(torch, activity, a) for a in (y if isinstance(y, list) else [y])))
+            if activity:  # Keras 2.2.x adds one activity loss per output of a layer with several (return_state)
+                losses += [_l1l2(torch, activity, a) for a in (y if isinstance(y, list) else [y])]
         return [float(v) for v in losses], ([a.cpu().numpy() for a in y] if isinstance(y, list) else y.cpu().numpy())
 
     def constrained_weights(self, config, weights, input_shape, *, device="cpu", dtype="float64"):

@@ -6,6 +6,8 @@ jumps: gradient checks keep inputs away from them.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from .params import invalid
@@ -89,3 +91,18 @@ def vjp(name: str, x: np.ndarray, g: np.ndarray) -> np.ndarray:
 def derivative(name: str, x: np.ndarray, order: int = 1) -> np.ndarray:
     """f' (order=1) or f'' (order=2) of an elementwise activation."""
     return _ELEMENTWISE[name][order](x)
+
+
+@contextlib.contextmanager
+def redefined(name: str, f, df, d2f):
+    """Evaluate with another definition of one elementwise activation (f, f', f'') inside the block: the
+    known-divergence entries that model a backend's own activation (Keras 3's hard_sigmoid, TRAPS 14) re-run the
+    oracle's forward pass, VJP and bounds with it (suites/alternatives.py). The documented one is restored on exit."""
+    if name not in _ELEMENTWISE:
+        raise ValueError(f"activation={name!r} is not allowed: expected one of {', '.join(_ELEMENTWISE)}")
+    documented = _ELEMENTWISE[name]
+    _ELEMENTWISE[name] = (f, df, d2f)
+    try:
+        yield
+    finally:
+        _ELEMENTWISE[name] = documented

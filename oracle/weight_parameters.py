@@ -88,7 +88,8 @@ def regularization_losses(config: Mapping[str, Any], weights: list, inputs, outp
     act = activity_regularizer(c)
     if act is not None:
         y = forward(c, ws, inputs) if outputs is None else outputs
-        # Keras 2.2.x Layer.__call__ regularizes every output of a layer with several (return_state): their sum
+        # Keras 2.2.x Layer.__call__ adds one activity loss per output of a layer with several (return_state):
+        # 'activity' is their sum (suites/weight_checks.py counts them)
         out["activity"] = sum(regularizers.loss(act, a) for a in y) if isinstance(y, list) else regularizers.loss(act, y)
     return out
 

@@ -14,10 +14,12 @@ import oracle
 from adapters import Adapter
 from oracle import recurrent
 
-from . import divergences, tolerance, training, weight_checks
+from . import alternatives, divergences, tolerance, training, weight_checks
+from .backend_calls import BackendError, Calls, ReplayMismatch
 from .compare import Comparison, compare, worst
 from .layer_api import keras1_native_check, round_trip_check
 from .strategies import Case, arrays, case_mask
+from .truth import DOCUMENTED, Truth
 
 
 @dataclass
@@ -48,9 +50,9 @@ def _shapes(y):
     return [tuple(np.shape(a)) for a in y] if isinstance(y, (list, tuple)) else tuple(np.shape(y))
 
 
-def _shape(case, adapter, device, dtype):
+def _shape(case, adapter, device, dtype, truth=DOCUMENTED):
     x, ws, _ = arrays(case, dtype)
-    out = oracle.output_shape(case.config, case.input_shape)
+    out = truth.output_shape(oracle.normalize(case.config), case.input_shape)
     expected = [tuple(s) for s in out] if isinstance(out, list) else tuple(out)
     actual = _shapes(adapter.forward(oracle.normalize(case.config), ws, x, device=device, dtype=dtype, **_mask(case)))
     ok = actual == expected
@@ -69,19 +71,19 @@ def compare_outputs(name: str, actual, expected, bound) -> list[Comparison]:
     return [compare(f"{name}[{i}]", a, e, b) for i, (a, e, b) in enumerate(zip(actual, expected, bound))]
 
 
-def _forward(case, adapter, device, dtype):
+def _forward(case, adapter, device, dtype, truth=DOCUMENTED):
     config = oracle.normalize(case.config)
     x, ws, _ = arrays(case, dtype)
     kw = _mask(case)
+    expected, bound = truth.forward(config, ws, x, **kw), truth.forward_bound(config, ws, x, dtype, **kw)
     actual = adapter.forward(config, ws, x, device=device, dtype=dtype, **kw)
-    cs = compare_outputs("output", actual, oracle.forward(config, ws, x, **kw),
-                         tolerance.forward_bound(config, ws, x, dtype, **kw))
+    cs = compare_outputs("output", actual, expected, bound)
     return all(c.ok for c in cs), cs, None
 
 
-def _gradient(case, adapter, device, dtype):
+def _gradient(case, adapter, device, dtype, truth=DOCUMENTED):
     x, ws, g = arrays(case, dtype)
-    return _compare_vjp(oracle.normalize(case.config), x, ws, g, adapter, device, dtype, **_mask(case))
+    return _compare_vjp(oracle.normalize(case.config), x, ws, g, adapter, device, dtype, truth, **_mask(case))
 
 
 def tied(x):
@@ -90,16 +92,16 @@ def tied(x):
     return [np.floor(a) for a in x] if isinstance(x, list) else np.floor(x)
 
 
-def _tie_gradient(case, adapter, device, dtype):
+def _tie_gradient(case, adapter, device, dtype, truth=DOCUMENTED):
     """The gradient where the maximum of a window is not unique: pins the documented tie rule of selecting
     layers (oracle/pooling.py), which the conformance inputs avoid on purpose."""
     x, ws, g = arrays(case, dtype)
-    return _compare_vjp(oracle.normalize(case.config), tied(x), ws, g, adapter, device, dtype)
+    return _compare_vjp(oracle.normalize(case.config), tied(x), ws, g, adapter, device, dtype, truth)
 
 
-def _compare_vjp(config, x, ws, g, adapter, device, dtype, **kw):
-    gx, gws = oracle.vjp(config, ws, x, g, **kw)
-    bx, bws = tolerance.vjp_bounds(config, ws, x, g, dtype, **kw)
+def _compare_vjp(config, x, ws, g, adapter, device, dtype, truth: Truth, **kw):
+    gx, gws = truth.vjp(config, ws, x, g, **kw)
+    bx, bws = truth.vjp_bounds(config, ws, x, g, dtype, **kw)
     ax, aws = adapter.vjp(config, ws, x, g, device=device, dtype=dtype, **kw)
     if isinstance(x, list):  # a multi-input layer: every input's gradient, named input_grad[i]
         cs = [Comparison("input_grads", False, float("inf"), float("inf"),
@@ -128,14 +130,14 @@ def on_kinks(config: dict, x: np.ndarray) -> np.ndarray:
     return flat.reshape(x.shape)
 
 
-def _boundary(case, adapter, device, dtype):
+def _boundary(case, adapter, device, dtype, truth=DOCUMENTED):
     """Forward values exactly at the kinks: pins the documented rule there (ThresholdedReLU's strict x > theta,
     ReLU's f(threshold) = threshold)."""
     config = oracle.normalize(case.config)
     x, ws, _ = arrays(case, dtype)
     x = on_kinks(config, x)
-    actual = adapter.forward(config, ws, x, device=device, dtype=dtype)
-    c = compare("output", actual, oracle.forward(config, ws, x), tolerance.forward_bound(config, ws, x, dtype))
+    expected, bound = truth.forward(config, ws, x), truth.forward_bound(config, ws, x, dtype)
+    c = compare("output", adapter.forward(config, ws, x, device=device, dtype=dtype), expected, bound)
     return c.ok, [c], None
 
 
@@ -170,32 +172,89 @@ def representable(case: Case, dtype: str, check: str) -> bool:
     return all(bool(np.all(np.abs(np.asarray(a)) < limit)) for a in flat)
 
 
+CALLS_THE_LAYER = ("round_trip", "regularizer")  # checks whose backend call is the forward check's call
+
+
 def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Outcome:
-    """Run one check; never raises for a backend failure (an exception becomes an `error` outcome)."""
+    """Run one check; never raises. The backend's calls run inside `Calls`, so only an exception raised by the
+    backend can be excused by a known divergence; one raised by the oracle, the bounds or the check itself is an
+    `error` of ours. A failure is `known-divergence` only when exactly one entry applies and its excuse holds
+    (suites/divergences.py); otherwise it is `fail` / `error`, with the entries that applied and why not."""
     config = oracle.normalize(case.config)
     why = adapter.supports(config, device, dtype)
     if why:
         return Outcome("unsupported", reason=why)
     where = f"{case.layer}({json.dumps(case.config['config'])}) input_shape={tuple(case.input_shape)} " \
             f"seed={case.seed} [{adapter.name}/{device}/{dtype}, {check}]"
+    calls = Calls(adapter)
     try:
-        ok, comparisons, reference = CHECKS[check](case, adapter, device, dtype)
-    except Exception as exc:  # the backend raised: an error outcome, unless a known divergence explains it
-        message = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-        known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype, check, "error",
-                                  case.input_shape, case.mask)
-        if not known and check == "round_trip":  # it calls the layer once, as the forward check does: same error
-            known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype,
-                                      "forward", "error", case.input_shape, case.mask)
+        ok, comparisons, reference = CHECKS[check](case, calls, device, dtype)
+    except BackendError as err:  # the backend raised: an error outcome, unless a known divergence explains it
+        exc = err.original
+        message = f"{type(exc).__name__}: {_first_line(exc)}"
+        # a round trip and the regularizer check call the layer once, as the forward check does: the forward
+        # check's errors apply to them too
+        known, rejected = _explain(adapter.name, config, case, device, dtype,
+                                   (check, "forward") if check in CALLS_THE_LAYER else (check,), "error",
+                                   lambda d: d.explains_error(exc))
         if known:
-            return Outcome("known-divergence", message, reason=known.reason, divergence_id=known.id)
-        return Outcome("error", f"{where}: backend raised {message}", reason=message)
+            return Outcome("known-divergence", message, reason=known.reason, divergence_id=known.id,
+                           details={"observed": message})
+        return Outcome("error", f"{where}: backend raised {message}{rejected}", reason=message + rejected)
+    except Exception as exc:  # ours: the oracle, a bound or the check raised; no known divergence covers it
+        message = f"{type(exc).__name__}: {_first_line(exc)}"
+        return Outcome("error", f"{where}: the oracle or the check raised {message}",
+                       reason=f"oracle or check raised {message}", details={"origin": "suite"})
     w = worst(comparisons)
-    status, message, known = "pass", "", None
-    if not ok:
-        known = divergences.match(adapter.name, config["class_name"], config["config"], device, dtype, check,
-                                  "mismatch", case.input_shape, case.mask)
-        status = "known-divergence" if known else "fail"
-        message = f"{where}: {w.describe()}"
-    return Outcome(status, message, metrics=w.metrics(), reason=known.reason if known else None,
-                   divergence_id=known.id if known else None, reference=reference)
+    if ok:
+        return Outcome("pass", "", metrics=w.metrics(), reference=reference)
+
+    def evidence(d: divergences.Divergence) -> str | None:
+        if not d.semantics:
+            return d.explains_bounded(comparisons)
+        return _agrees_with(d, check, case, calls, device, dtype)
+    known, rejected = _explain(adapter.name, config, case, device, dtype, (check,), "mismatch", evidence)
+    message = f"{where}: {w.describe()}"
+    if known:
+        return Outcome("known-divergence", message, metrics=w.metrics(), reason=known.reason,
+                       divergence_id=known.id, reference=reference, details={"observed": w.describe()})
+    return Outcome("fail", message + rejected, metrics=w.metrics(), reference=reference,
+                   reason=rejected.strip(" ;") or None)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _explain(adapter: str, config: dict, case: Case, device: str, dtype: str, checks: tuple, outcome: str,
+             evidence) -> tuple[divergences.Divergence | None, str]:
+    """(the one entry whose excuse holds, or None; '' or '; not explained by: <each applicable entry and why>').
+    Overlapping entries raise divergences.Overlap, which the caller reports as an error of the data files."""
+    why: dict[str, str] = {}
+
+    def judged(d):
+        why[d.id] = evidence(d)
+        return why[d.id]
+    for c in checks:
+        try:
+            known = divergences.match(adapter, config["class_name"], config["config"], device, dtype, c, outcome,
+                                      case.input_shape, case.mask, evidence=judged)
+        except divergences.Overlap as exc:  # a data-file error: the record is not excused, and says why
+            return None, f"; {exc}"
+        if known:
+            return known, ""
+    return None, ("; not explained by: " + "; ".join(why.values())) if why else ""
+
+
+def _agrees_with(entry: divergences.Divergence, check: str, case: Case, calls: Calls, device: str, dtype: str
+                 ) -> str | None:
+    """None when the backend's recorded answers pass `check` against the entry's alternative semantics."""
+    truth = alternatives.truth(entry.semantics)
+    try:
+        ok, comparisons, _ = CHECKS[check](case, calls.replay(), device, dtype, truth=truth)
+    except (ReplayMismatch, BackendError, ValueError) as exc:
+        return f"{entry.id}: its semantics {entry.semantics!r} cannot judge this case ({exc})"
+    if ok:
+        return None
+    return f"{entry.id}: the backend does not follow {entry.semantics!r} either ({worst(comparisons).describe()})"

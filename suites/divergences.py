@@ -7,7 +7,9 @@ whose witness no longer fails as stale.
 """
 from __future__ import annotations
 
+import fnmatch
 import functools
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,6 +174,26 @@ CONDITIONS["a_cell_uses_hard_sigmoid"] = lambda cfg: any(
     "hard_sigmoid" in (c["config"].get("activation"), c["config"].get("recurrent_activation"))
     for c in (cfg["cell"] if isinstance(cfg["cell"], list) else [cfg["cell"]]))
 CONDITIONS["stacked_cells"] = lambda cfg: bool(_stack_states(cfg))
+# the order of a stack's states shows: several final states returned, or a flat initial-state list given
+SHAPE_CONDITIONS["stacked_cells_order_shows"] = lambda cfg, shapes: (
+    CONDITIONS["stacked_cells_return_state"](cfg) or SHAPE_CONDITIONS["stacked_cells_initial_state"](cfg, shapes))
+# ReLU's float32 slope off the leaky path, where the layer follows the documented formula (threshold <= max_value:
+# above it, tf-keras's formula itself differs and tf-keras-relu-threshold-above-max-value models both)
+CONDITIONS["relu_slope_not_float32_below_max"] = lambda cfg: (
+    CONDITIONS["relu_slope_not_float32"](cfg) and not CONDITIONS["threshold_above_max_value"](cfg))
+# a VarianceScaling initializer that tf-keras / Keras 3 draw otherwise: a truncated normal, or on a 1-D weight
+CONDITIONS["keras_variance_scaling_differs"] = lambda cfg: (
+    CONDITIONS["variance_scaling_normal"](cfg) or CONDITIONS["vector_variance_scaling"](cfg))
+
+
+def _batch(shapes) -> int:
+    first = shapes[0] if shapes and isinstance(shapes[0], (list, tuple)) else shapes
+    return int(first[0]) if first else 0
+
+
+# an activity loss over a batch of more than one (a batch-mean loss equals the documented sum at batch size 1)
+SHAPE_CONDITIONS["activity_regularized_batch_above_one"] = lambda cfg, shapes: (
+    CONDITIONS["activity_regularized"](cfg) and _batch(shapes) > 1)
 SHAPE_CONDITIONS["stacked_cells_initial_state"] = lambda cfg, shapes: (
     _stack_states(cfg) not in ([], [1]) and isinstance(shapes[0], (list, tuple)))
 
@@ -197,6 +219,14 @@ CONDITIONS["fused_kernel_input_dropout"] = lambda cfg: (
 
 @dataclass(frozen=True)
 class Divergence:
+    """One known divergence: where it applies (layers, `when`, condition, checks, devices, dtypes, masked) and
+    what it excuses there, which the failure itself must show (`explains`):
+    - outcome "error": the backend raised an exception of a type named in `error` whose text matches `message`;
+    - outcome "accepts": the invalid config the backend accepted was drawn invalid in a `parameter` it names;
+    - outcome "mismatch", modelled (`semantics`): the backend agrees within the normal bound with the named
+      alternative semantics of suites/alternatives.py (Keras 3's hard_sigmoid, a slope rounded to float32 ...);
+    - outcome "mismatch", bounded (`outputs`, `max_error`): only comparisons whose names match `outputs` fail,
+      by at most `max_error` bounds, where no alternative can be modelled."""
     id: str
     adapter: str
     layers: tuple[str, ...]
@@ -210,11 +240,27 @@ class Divergence:
     witness: dict = field(default_factory=dict)   # {"config": ..., "input_shape": [...], "seed": n, "check": ...}
     condition: str | None = None                  # a name in CONDITIONS, for what value lists cannot say
     masked: bool | None = None                    # true: only calls given a timestep mask; false: only calls without
+    error: tuple[str, ...] = ()                   # outcome error: exception class names (any class of its MRO)
+    message: str | None = None                    # outcome error: a regular expression its text must contain
+    parameter: tuple[str, ...] = ()               # outcome accepts: the invalid parameters it covers
+    semantics: str | None = None                  # outcome mismatch: a name in suites/alternatives.SEMANTICS
+    outputs: tuple[str, ...] = ()                 # outcome mismatch, bounded: fnmatch patterns of comparison names
+    max_error: float | None = None                # outcome mismatch, bounded: the largest error, in bound units
 
-    def matches(self, layer: str, config: dict, device: str, dtype: str, check: str, outcome: str,
+    @property
+    def excuse(self) -> str:
+        """The kind of evidence the entry asks for: 'error pattern', 'accepted parameter', 'modelled semantics'
+        or 'bounded error'."""
+        if self.outcome == "error":
+            return "error pattern"
+        if self.outcome == "accepts":
+            return "accepted parameter"
+        return "modelled semantics" if self.semantics else "bounded error"
+
+    def applies(self, layer: str, config: dict, device: str, dtype: str, check: str, outcome: str,
                 input_shape=None, masked=None) -> bool:
-        """Whether a failure of this kind on this case is explained by the entry (a shape condition needs the
-        case's input_shape)."""
+        """Whether the entry is about this case at all (layer, config, device, dtype, check, kind of failure);
+        a shape condition needs the case's input_shape. Whether it explains the failure is `explains`."""
         if outcome != self.outcome or check not in self.checks or layer not in self.layers:
             return False
         if self.masked is not None and masked is not None and masked != self.masked:
@@ -229,35 +275,106 @@ class Divergence:
             return input_shape is not None and SHAPE_CONDITIONS[self.condition](config, input_shape)
         return self.condition is None or CONDITIONS[self.condition](config)
 
+    def explains_error(self, exc: BaseException) -> str | None:
+        """None when the exception is the one the entry describes, else why not."""
+        names = {c.__name__ for c in type(exc).__mro__}
+        if not names & set(self.error):
+            return f"{self.id} excuses {'/'.join(self.error)}, not {type(exc).__name__}"
+        text = f"{exc}"
+        if not re.search(self.message, text, re.S):
+            return f"{self.id} excuses a message matching {self.message!r}, not {_first_line(text)!r}"
+        return None
+
+    def explains_parameter(self, parameter: str | None) -> str | None:
+        """None when the invalid parameter drawn is one the entry names, else why not."""
+        return None if parameter in self.parameter else \
+            f"{self.id} excuses an invalid {'/'.join(self.parameter)}, not {parameter}"
+
+    def explains_bounded(self, comparisons) -> str | None:
+        """None when only the named outputs fail, by at most max_error bounds, else why not."""
+        for c in comparisons:
+            if c.ok:
+                continue
+            if not any(fnmatch.fnmatchcase(c.name, p) for p in self.outputs):
+                return f"{self.id} excuses only {', '.join(self.outputs)}, not {c.name}"
+            if not c.max_error_in_bounds <= self.max_error:
+                return (f"{self.id} excuses at most {self.max_error:.3g} x bound, not {c.name} at "
+                        f"{c.max_error_in_bounds:.3g} x bound")
+        return None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+_FIELDS = {"mismatch": ("semantics", "outputs", "max_error"), "error": ("error", "message"),
+           "accepts": ("parameter",)}
+
+
+def _problems(path: Path, e: dict) -> list[str]:
+    """What is missing or misplaced in one entry's excuse (an entry must state what it excuses)."""
+    outcome = e.get("outcome", "mismatch")
+    where = f"{path.name}: {e.get('id')}"
+    if outcome not in _FIELDS:
+        return [f"{where}: outcome={outcome!r} is not allowed: expected one of {', '.join(_FIELDS)}"]
+    stray = sorted(k for f in _FIELDS.values() for k in f if k in e and k not in _FIELDS[outcome])
+    out = [f"{where}: {k} is not allowed with outcome={outcome!r}" for k in stray]
+    if outcome == "error" and not (e.get("error") and e.get("message")):
+        out.append(f"{where}: an error entry names the exception (error = [...]) and its message (message = ...)")
+    if outcome == "accepts" and not e.get("parameter"):
+        out.append(f"{where}: an accepts entry names the invalid parameter it covers (parameter = [...])")
+    if outcome == "mismatch" and bool(e.get("semantics")) == bool(e.get("outputs")):
+        out.append(f"{where}: a mismatch entry names either its alternative semantics (semantics = ...) or the "
+                   "outputs and largest error it covers (outputs = [...], max_error = ...)")
+    if e.get("outputs") and not isinstance(e.get("max_error"), (int, float)):
+        out.append(f"{where}: a bounded entry states max_error (in bound units)")
+    return out
+
 
 @functools.cache
 def load(adapter: str) -> tuple[Divergence, ...]:
-    """The entries of one adapter (none if it has no file)."""
-    path = DIRECTORY / f"{adapter}.toml"
-    if not path.exists():
-        return ()
-    entries = tomllib.loads(path.read_text())["divergence"]
+    """The entries of one adapter: its file and any `{adapter}.*.toml` beside it (none if it has neither)."""
+    paths = [p for p in (DIRECTORY / f"{adapter}.toml", *sorted(DIRECTORY.glob(f"{adapter}.*.toml"))) if p.exists()]
+    raw = [(p, e) for p in paths for e in tomllib.loads(p.read_text()).get("divergence", [])]
     known = (None, *CONDITIONS, *SHAPE_CONDITIONS)
-    unknown = sorted({e["condition"] for e in entries if e.get("condition") not in known})
-    if unknown:
-        raise ValueError(f"{path}: condition={unknown[0]!r} is not allowed: expected one of "
-                         f"{', '.join(known[1:])}")
-    return tuple(Divergence(adapter=adapter, **{k: tuple(v) if k in ("layers", "checks", "devices", "dtypes")
-                                                 else v for k, v in e.items()}) for e in entries)
+    problems = [f"{p.name}: {e.get('id')}: condition={e['condition']!r} is not allowed: expected one of "
+                f"{', '.join(known[1:])}" for p, e in raw if e.get("condition") not in known]
+    problems += [q for p, e in raw for q in _problems(p, e)]
+    if problems:
+        raise ValueError("\n".join(problems))
+    tuples = ("layers", "checks", "devices", "dtypes", "error", "parameter", "outputs", "semantics")
+    return tuple(Divergence(adapter=adapter, **{k: tuple([v] if isinstance(v, str) else v) if k in tuples else v
+                                                 for k, v in e.items()}) for _, e in raw)
 
 
-def match(adapter: str, layer: str, config: dict, device: str, dtype: str, check: str,
-          outcome: str, input_shape=None, masked=None) -> Divergence | None:
-    """The first entry that explains this failure, or None (then it is a real failure). A wrapper's failure is
-    also explained by an entry of the layer it wraps (TimeDistributed(Conv1D(channels_first)) raises where
-    Conv1D(channels_first) does), matched on the wrapped config without an input shape."""
-    found = next((d for d in load(adapter)
-                  if d.matches(layer, config, device, dtype, check, outcome, input_shape, masked)), None)
+def candidates(adapter: str, layer: str, config: dict, device: str, dtype: str, check: str, outcome: str,
+               input_shape=None, masked=None) -> list[Divergence]:
+    """The entries about this case (`Divergence.applies`); a wrapper's case also gets the entries of the layer
+    it wraps (TimeDistributed(Conv1D(channels_first)) raises where Conv1D(channels_first) does), matched on the
+    wrapped config without an input shape."""
+    found = [d for d in load(adapter) if d.applies(layer, config, device, dtype, check, outcome, input_shape, masked)]
     inner = config.get("layer") if layer in WRAPPERS else None
-    if found is None and isinstance(inner, dict) and isinstance(inner.get("config"), dict):
-        return match(adapter, inner.get("class_name"), inner["config"], device, dtype, check, outcome,
-                     masked=masked)
+    if isinstance(inner, dict) and isinstance(inner.get("config"), dict):
+        found += [d for d in candidates(adapter, inner.get("class_name"), inner["config"], device, dtype, check,
+                                        outcome, masked=masked) if d not in found]
     return found
+
+
+def match(adapter: str, layer: str, config: dict, device: str, dtype: str, check: str, outcome: str,
+          input_shape=None, masked=None, *, evidence=None) -> Divergence | None:
+    """The one entry that applies to this case and whose excuse `evidence(entry)` confirms (None: no reason
+    against); None if there is none. Two entries that both explain one failure are an error of the data files
+    (`Overlap`): a record may carry one id only."""
+    found = [d for d in candidates(adapter, layer, config, device, dtype, check, outcome, input_shape, masked)
+             if evidence is None or evidence(d) is None]
+    if len(found) > 1:
+        raise Overlap(f"known-divergence entries {', '.join(d.id for d in found)} of {adapter} all explain one "
+                      f"{outcome} of {layer} ({check}): an entry must excuse only what it describes")
+    return found[0] if found else None
+
+
+class Overlap(Exception):
+    """Several known-divergence entries explain the same failure."""
 
 
 WRAPPERS = ("TimeDistributed", "Bidirectional")  # layers whose `layer` parameter is a wrapped layer config

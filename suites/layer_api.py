@@ -11,6 +11,7 @@ import numpy as np
 
 import oracle
 
+from .backend_calls import BackendError
 from .compare import Comparison, compare
 from .strategies import Case, arrays
 
@@ -28,7 +29,7 @@ def _fact(name: str, problem: str | None) -> Comparison:
     return Comparison(name, ok, 0.0 if ok else float("inf"), 0.0 if ok else float("inf"), shape_error=problem)
 
 
-def round_trip_check(case: Case, adapter, device: str, dtype: str):
+def round_trip_check(case: Case, adapter, device: str, dtype: str, truth=None):
     """(ok, comparisons, reference) like the other checks of suites/checks.py."""
     config = oracle.normalize(case.config)
     x, ws, _ = arrays(case, dtype)
@@ -40,8 +41,11 @@ def round_trip_check(case: Case, adapter, device: str, dtype: str):
         try:
             problems = differences(config, oracle.normalize(got[how]))
         except ValueError as exc:  # the backend wrote a parameter or value the documented signature lacks
-            problems = [str(exc)]
-        facts.append(_fact(f"config after {how}", f"config after {how}: " + "; ".join(problems) if problems else None))
+            problems = [f"unreadable: {exc}"]
+        # one fact per parameter that differs ('config after from_config: axis'), so a known divergence can
+        # excuse exactly the parameters it names
+        facts += [_fact(f"config after {how}: {p.split(':', 1)[0]}", f"config after {how}: {p}") for p in problems] \
+            or [_fact(f"config after {how}", None)]
     in_shape = [a.shape for a in x] if isinstance(x, list) else x.shape
     shapes = [tuple(s) for s in oracle.weight_shapes(config, in_shape)]
     got_shapes = [w.shape for w in got["weights"]]
@@ -55,7 +59,8 @@ def round_trip_check(case: Case, adapter, device: str, dtype: str):
                            f"compute_output_shape({batchless}) = {got['output_shape']}, but should be {expected}"))
     if got["call_error"] is not None:
         if all(f.ok for f in facts):
-            raise got["call_error"]  # the layer cannot run this config: an error outcome, as in the forward check
+            # the layer cannot run this config: the backend's error outcome, as in the forward check
+            raise BackendError(got["call_error"])
         facts.append(_fact("call", f"calling the layer raised {type(got['call_error']).__name__}"))
         return False, facts, None
     out = np.asarray(got["output"], dtype=np.float64)
@@ -67,11 +72,12 @@ def round_trip_check(case: Case, adapter, device: str, dtype: str):
     return all(f.ok for f in facts), facts, None
 
 
-def keras1_native_check(case: Case, adapter, device: str, dtype: str):
+def keras1_native_check(case: Case, adapter, device: str, dtype: str, truth=None):
     """A Keras 1 config (seed 000) given to the real backend as written: Keras 2.2.x's legacy interface accepted
     Keras 1 arguments and read them as oracle/keras1.py translates them. Raises when the backend rejects it (an
     error outcome, recorded as a known divergence where the backend dropped that support)."""
     translated = oracle.normalize(case.config)
     native = adapter.native_config(case.config, tuple(case.input_shape))
     problems = differences(translated, oracle.normalize(native))
-    return not problems, [_fact("config read by the backend", "; ".join(problems) if problems else None)], None
+    facts = [_fact(f"config read by the backend: {p.split(':', 1)[0]}", p) for p in problems]
+    return not problems, facts or [_fact("config read by the backend", None)], None

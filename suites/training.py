@@ -20,6 +20,7 @@ from oracle.noise import mask_shape, spatial_mask_shape
 from . import stochastic, tolerance
 from .compare import Comparison, compare
 from .strategies import Case, arrays
+from .truth import DOCUMENTED
 
 
 def noise_mask_shape(layer: str, cfg: dict, shape: tuple) -> tuple | None:
@@ -29,7 +30,7 @@ def noise_mask_shape(layer: str, cfg: dict, shape: tuple) -> tuple | None:
     return mask_shape(cfg, shape) if layer in ("Dropout", "AlphaDropout") else None
 
 
-def _stochastic(case: Case, adapter, device: str, dtype: str):
+def _stochastic(case: Case, adapter, device: str, dtype: str, truth=DOCUMENTED):
     config = oracle.normalize(case.config)
     x, ws, _ = arrays(case, dtype)
     y = adapter.forward(config, ws, x, device=device, dtype=dtype, training=True, seed=case.seed)
@@ -44,18 +45,18 @@ def _state_index(config: dict, name: str) -> int:
     return first + (name == "moving_variance")
 
 
-def training(case: Case, adapter, device: str, dtype: str):
+def training(case: Case, adapter, device: str, dtype: str, truth=DOCUMENTED):
     """The 'training' check: statistical for a noise layer; output and gradients for BatchNormalization."""
     layer = oracle.layer_of(case.config)
     if layer.stochastic:
-        return _stochastic(case, adapter, device, dtype)
+        return _stochastic(case, adapter, device, dtype, truth)
     config = oracle.normalize(case.config)
     x, ws, g = arrays(case, dtype)
-    bounds = tolerance.batch_norm_training_bounds(config["config"], ws, x, g, dtype)
-    expected, _ = oracle.train_step(config, ws, x)
+    bounds = truth.batch_norm_training_bounds(config["config"], ws, x, g, dtype)
+    expected, _ = truth.train_step(config, ws, x)
     actual, _ = adapter.train_step(config, ws, x, device=device, dtype=dtype, seed=case.seed)
     cs = [compare("output", actual, expected, bounds["output"])]
-    gx, gws = oracle.vjp(config, ws, x, g, training=True)
+    gx, gws = truth.vjp(config, ws, x, g, training=True)
     ax, aws = adapter.vjp(config, ws, x, g, device=device, dtype=dtype, training=True)
     cs.append(compare("input_grad", ax, gx, bounds["input_grad"]))
     names = (["gamma_grad"] if config["config"]["scale"] else []) + (["beta_grad"] if config["config"]["center"] else [])
@@ -67,24 +68,24 @@ def training(case: Case, adapter, device: str, dtype: str):
 
 
 def _moving(name: str):
-    def check(case: Case, adapter, device: str, dtype: str):
+    def check(case: Case, adapter, device: str, dtype: str, truth=DOCUMENTED):
         """One moving statistic of BatchNormalization after one training call."""
         config = oracle.normalize(case.config)
         x, ws, g = arrays(case, dtype)
         i = _state_index(config, name)
-        _, expected = oracle.train_step(config, ws, x)
+        _, expected = truth.train_step(config, ws, x)
         _, actual = adapter.train_step(config, ws, x, device=device, dtype=dtype, seed=case.seed)
         if len(actual) != len(expected):
             c = Comparison(name, False, float("inf"), float("inf"),
                            shape_error=f"{len(actual)} weights after the step, but should be {len(expected)}")
         else:
             c = compare(name, actual[i], expected[i],
-                        tolerance.batch_norm_training_bounds(config["config"], ws, x, g, dtype)[name])
+                        truth.batch_norm_training_bounds(config["config"], ws, x, g, dtype)[name])
         return c.ok, [c], "analytic"
     return check
 
 
-def seed_repeats(case: Case, adapter, device: str, dtype: str):
+def seed_repeats(case: Case, adapter, device: str, dtype: str, truth=DOCUMENTED):
     """The 'seed' check: a layer built twice with the same `seed` (the case's when the config has none) gives
     the same training-mode sample, bit for bit, on one backend (no call seed, fresh layers)."""
     config = oracle.normalize(case.config)
@@ -97,7 +98,7 @@ def seed_repeats(case: Case, adapter, device: str, dtype: str):
     return c.ok, [c], "statistical"
 
 
-def dropout(case: Case, adapter, device: str, dtype: str):
+def dropout(case: Case, adapter, device: str, dtype: str, truth=DOCUMENTED):
     """The 'dropout' check of a recurrent layer (probe weights, statistical: suites/recurrent_dropout.py)."""
     from .recurrent_dropout import dropout_check
     return dropout_check(case, adapter, device, dtype)
