@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import keras_cells
-from .keras_common import KerasAdapter
+from .keras_common import KerasAdapter, gpu_reason
 
 
 class Keras3Adapter(KerasAdapter):
@@ -22,6 +22,12 @@ class Keras3Adapter(KerasAdapter):
         out = super()._translate(config)
         if config["class_name"] == "LeakyReLU":  # Keras 3 renamed alpha to negative_slope (TRAPS.md 23)
             out["negative_slope"] = out.pop("alpha")
+        if config["class_name"] in ("GRU", "LSTM") and self.placement == "cpu" and gpu_reason() is None:
+            # use_cudnn="auto" picks cuDNN whenever the machine has a GPU, whatever tf.device says, and soft placement
+            # would then run a cpu row's kernel on the GPU. Only then: on a CPU-only machine the default "auto" is
+            # what users run, and its first try of the cuDNN path is where keras3-gru-lstm-implementation-1-input-
+            # dropout-error raises, so forcing False there would hide that finding
+            out["use_cudnn"] = False
         return out
 
     def keras_config(self, class_name, backend_config):

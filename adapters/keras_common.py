@@ -1,18 +1,53 @@
 """What the two TensorFlow-based Keras adapters share: build the real layer, set_weights, GradientTape."""
 from __future__ import annotations
 
+import contextlib
+import functools
 import importlib
 import os
+from typing import Iterator
 
 import numpy as np
 
 from . import keras_cells
 from .base import Adapter, conformance_environment
 
+GPU_LISTING = "tf.config.list_physical_devices('GPU')"
+
+
+@functools.cache
+def tensorflow():
+    """TensorFlow, imported once on first use and only after conformance_environment() (oneDNN off, TRAPS.md 25):
+    no adapter module imports it at import time."""
+    conformance_environment()
+    tf = importlib.import_module("tensorflow")
+    # TF32 off so float32 results are reproducible on CUDA (TRAPS.md 25); a no-op on CPU.
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    for gpu in tf.config.list_physical_devices("GPU"):
+        # TensorFlow otherwise takes nearly all GPU memory at its first op, starving torch in the same process;
+        # allowed only before the GPU is initialised, so here, before any op
+        with contextlib.suppress(RuntimeError):
+            tf.config.experimental.set_memory_growth(gpu, True)
+    return tf
+
+
+@functools.cache
+def gpu_reason() -> str | None:
+    """None when TensorFlow lists a GPU, else why the "cuda" device is unusable (asked once per process: the
+    listing does not change while it runs)."""
+    tf = tensorflow()
+    if tf.config.list_physical_devices("GPU"):
+        return None
+    if not tf.test.is_built_with_cuda():
+        return "this TensorFlow build has no CUDA support (tf.test.is_built_with_cuda() is False)"
+    return f"TensorFlow sees no GPU ({GPU_LISTING} is empty)"
+
 
 class KerasAdapter(Adapter):
     """A Keras API on TensorFlow. Subclasses name the module and how to reach a layer's variables."""
     module: str = ""
+    devices = ("cpu", "cuda")
+    placement: str | None = None  # the device of the `_device` block being run, None outside one
     layers = frozenset({
         "Dense", "Activation", "Conv1D", "Conv2D", "Conv3D",
         # depthwise, separable, locally connected:
@@ -58,24 +93,23 @@ class KerasAdapter(Adapter):
     def _frameworks(self):
         """(tensorflow, the Keras module), set up once per process on first use."""
         if not hasattr(self, "_loaded"):
-            conformance_environment()
-            tf = importlib.import_module("tensorflow")
-            # TF32 off so float32 results are reproducible on CUDA (TRAPS.md 25); a no-op on CPU.
-            tf.config.experimental.enable_tensor_float_32_execution(False)
-            self._loaded = (tf, importlib.import_module(self.module))
+            self._loaded = (tensorflow(), importlib.import_module(self.module))
         return self._loaded
 
     def device_reason(self, device):
-        if device == "cpu":
-            return None
-        tf, _ = self._frameworks()
-        return None if tf.config.list_physical_devices("GPU") else "no CUDA device visible to TensorFlow"
+        """The "cuda" device is usable when TensorFlow lists a GPU (CuDNN layers, channels_first kernels)."""
+        return gpu_reason() if device == "cuda" else super().device_reason(device)
 
     def versions(self):
         tf, k = self._frameworks()
+        gpus = tf.config.list_physical_devices("GPU")
         return {"tensorflow": tf.__version__, self.module: getattr(k, "__version__", "?"),
                 "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(unset)"),
                 "tf.tensor_float_32_execution": str(tf.config.experimental.tensor_float_32_execution_enabled()),
+                "tf.gpus (memory growth)": ", ".join(f"{g.name} ({tf.config.experimental.get_memory_growth(g)})"
+                                                     for g in gpus) or f"none ({gpu_reason()})",
+                # soft placement on: an op with no GPU kernel runs on the CPU inside a cuda row's /GPU:0 block
+                "tf.soft_device_placement": str(tf.config.get_soft_device_placement()),
                 "tf.threading (intra, inter; 0 = all cores)": f"{tf.config.threading.get_intra_op_parallelism_threads()}, "
                                                               f"{tf.config.threading.get_inter_op_parallelism_threads()}"}
 
@@ -184,9 +218,16 @@ class KerasAdapter(Adapter):
         """The layer's variables in get_weights() order, as things GradientTape can differentiate."""
         return list(layer.weights)
 
-    def _device(self, device):
-        tf, _ = self._frameworks()
-        return tf.device("/GPU:0" if device == "cuda" else "/CPU:0")
+    @contextlib.contextmanager
+    def _device(self, device: str) -> Iterator[None]:
+        """Build, call and gradient inside on the GPU for "cuda", on the CPU otherwise (a GPU machine's cpu rows
+        stay CPU rows); `placement` names the device meanwhile, for a layer whose kernel choice ignores tf.device."""
+        outer, self.placement = self.placement, device
+        try:
+            with tensorflow().device("/GPU:0" if device == "cuda" else "/CPU:0"):
+                yield
+        finally:
+            self.placement = outer
 
     def _seeded(self, seed):
         """A call seed fixes the framework's global generators (python, NumPy, TF, Keras) before the layer is

@@ -13,9 +13,11 @@ class TfKerasAdapter(KerasAdapter):
     CUDNN = frozenset({"CuDNNGRU", "CuDNNLSTM"})
 
     def supports(self, config, device, dtype):
-        # TRAPS.md 15: the cuDNN layers exist only in the v1 API and run only on a CUDA GPU
+        # TRAPS.md 15: the cuDNN layers exist only in the v1 API and have only a GPU kernel; their cuda rows run
+        # where TensorFlow lists a GPU (else the base class returns device_reason's answer)
         if config["class_name"] in self.CUDNN and device != "cuda":
-            return f"{config['class_name']} runs only on a CUDA GPU (cuDNN kernel, tf_keras.api._v1.keras.layers)"
+            return (f"{config['class_name']} runs only on a CUDA GPU (cuDNN kernel only, "
+                    f"tf_keras.api._v1.keras.layers): see its cuda rows")
         return super().supports(config, device, dtype)
 
     def _layers_module(self, class_name):
