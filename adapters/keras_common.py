@@ -317,7 +317,13 @@ class KerasAdapter(Adapter):
         tf, k = self._frameworks()
         try:
             cls = getattr(k.layers, raw_config["class_name"])
-            layer = cls.from_config(dict(raw_config.get("config", {})))
+            cfg = dict(raw_config.get("config", {}))
+            if raw_config["class_name"] in ("TimeDistributed", "Bidirectional") and isinstance(cfg.get("layer"), dict):
+                # Keras 3 cannot deserialize a raw wrapped config without its `module` key: build the inner layer
+                # first, as _wrapper does, so the wrapper's own validation is what gets tested
+                inner = cfg["layer"]
+                cfg["layer"] = getattr(k.layers, inner["class_name"]).from_config(dict(inner.get("config", {})))
+            layer = cls.from_config(cfg)
             if isinstance(input_shape, list):  # a call on a list of inputs
                 layer([tf.zeros(s, dtype=layer.compute_dtype) for s in input_shape])
             else:

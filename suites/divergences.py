@@ -161,6 +161,38 @@ SHAPE_CONDITIONS = {
 }
 
 
+# Invalid configs (raw configs: the invalid-config suite matches those, with the drawn parameter)
+def _spatial(cfg: dict, shape, n: int) -> list:
+    return list(shape[-n:]) if cfg.get("data_format") == "channels_first" else list(shape[-1 - n:-1])
+
+
+def _per_axis(v, n: int, default) -> list:
+    v = default if v is None else v
+    return [v] * n if isinstance(v, int) else list(v)
+
+
+def _kernel_one_longer(cfg: dict, shape, n: int) -> bool:
+    """padding 'valid' and some dilated kernel extent exactly one longer than the input, none longer (the output
+    length is 0 there; one longer still and the backend raises)."""
+    if cfg.get("padding", "valid") != "valid" or not shape or isinstance(shape[0], (list, tuple)):
+        return False
+    spans = [(k - 1) * d + 1 for k, d in zip(_per_axis(cfg["kernel_size"], n, 1),
+                                             _per_axis(cfg.get("dilation_rate"), n, 1))]
+    sizes = _spatial(cfg, shape, n)
+    return any(e == s + 1 for e, s in zip(spans, sizes)) and all(e <= s + 1 for e, s in zip(spans, sizes))
+
+
+SHAPE_CONDITIONS["conv_kernel_one_longer_than_input"] = lambda cfg, shape: _kernel_one_longer(
+    cfg, shape, len(shape) - 2)
+SHAPE_CONDITIONS["conv_lstm_kernel_one_longer_than_input"] = lambda cfg, shape: _kernel_one_longer(cfg, shape, 2)
+SHAPE_CONDITIONS["pool_exceeds_input"] = lambda cfg, shape: cfg.get("padding", "valid") == "valid" and any(
+    p > s for p, s in zip(_per_axis(cfg.get("pool_size"), len(shape) - 2, 2), _spatial(cfg, shape, len(shape) - 2)))
+SHAPE_CONDITIONS["input_rank_below_3"] = lambda cfg, shape: bool(shape) and not isinstance(
+    shape[0], (list, tuple)) and len(shape) < 3
+CONDITIONS["negative_stddev"] = lambda cfg: isinstance(cfg.get("stddev"), (int, float)) and not isinstance(
+    cfg["stddev"], bool) and cfg["stddev"] < 0
+
+
 # RNN over stacked cells (cell=[...]): Keras 2.2.x keeps their states as one flat list in reverse cell order
 # (oracle/gated.py); a single-state lone cell is the only stack whose order cannot show.
 def _stack_states(cfg: dict) -> list[int]:

@@ -52,6 +52,7 @@ class Recorder:
         rec = self._record(case, outcome.status, reason=outcome.reason or (outcome.message or None),
                            metrics=outcome.metrics, reference=outcome.reference,
                            divergence_id=outcome.divergence_id,
+                           **({"observed": outcome.details["observed"]} if outcome.details.get("observed") else {}),
                            replay=replay_command(case, self.base["adapter"], self.base["device"],
                                                  self.base["dtype"], self.base["check"]))
         if outcome.status in ("fail", "error"):
@@ -60,11 +61,12 @@ class Recorder:
             self.kept[case.to_json()] = rec
 
     def add_invalid(self, config: dict, input_shape: tuple, status: str, reason: str | None,
-                    divergence_id: str | None = None) -> None:
-        """One invalid-config example: `pass` when the backend rejected it."""
+                    divergence_id: str | None = None, observed: str | None = None) -> None:
+        """One invalid-config example: `pass` when the backend rejected it as the documentation implies;
+        `observed`: what the backend did (the exception type and text it raised), when it raised."""
         rec = {**self._record(None, status, reason=reason, divergence_id=divergence_id),
                "layer": config["class_name"], "family": family(config["class_name"]), "config": config,
-               "input_shape": list(input_shape)}
+               "input_shape": list(input_shape), **({"observed": observed} if observed is not None else {})}
         self.kept[repr((config, input_shape))] = rec
 
     def skip_if_unsupported(self, adapter) -> None:
@@ -78,6 +80,14 @@ class Recorder:
 
     def unsupported(self, reason: str) -> None:
         self.kept["unsupported"] = self._record(None, "unsupported", reason=reason)
+
+    def discard(self, case: Case | None, divergence_id: str, reason: str) -> None:
+        """One example drawn but not judged, because the known divergence `divergence_id` makes it uninformative
+        (status `discarded`; `reason` says why): the suite may then reject it, but it is not dropped silently."""
+        # kept like a passing example (a shrinking step that discards the same case again is one record); without
+        # a case, one record per entry and reason
+        key = case.to_json() if case else repr(("discarded", divergence_id, reason))
+        self.kept[key] = self._record(case, "discarded", reason=reason, divergence_id=divergence_id)
 
     def crash(self, message: str) -> None:
         """The test died outside a check (e.g. the framework failed to import)."""

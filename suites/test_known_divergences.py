@@ -39,6 +39,15 @@ def test_witness_still_diverges(entry):
         error = adapter.build_error(w["config"], tuple(w["input_shape"]))
         assert error is None, f"stale known divergence {entry.adapter}:{entry.id}: now rejected with {error!r}"
         return
+    if entry.outcome == "error" and w["check"] == "invalid":  # rejected, with another exception than documented
+        from .test_invalid import judged
+        with pytest.raises(ValueError):
+            oracle.normalize(w["config"], tuple(w["input_shape"]))
+        error = adapter.build_error(w["config"], tuple(w["input_shape"]))
+        assert error is not None, f"stale known divergence {entry.adapter}:{entry.id}: now accepted"
+        why = entry.explains_error(judged(error))
+        assert why is None, f"stale known divergence {entry.adapter}:{entry.id}: {why}"
+        return
     case = Case.from_spec(w)
     why = adapter.supports(oracle.normalize(case.config), w["device"], w["dtype"])
     if why:

@@ -63,8 +63,10 @@ def invalid_conv(draw):
         return {"class_name": layer, "config": {**base, "kernel_size": k}}, shape, "kernel_size", k
     if kind == "activation":
         return {"class_name": layer, "config": {**base, "activation": "swishy"}}, shape, "activation", "swishy"
+    # 'valid' (written out, so a known-divergence entry can name it) with a kernel longer than the input (6)
     k = draw(st.integers(7, 9))
-    return {"class_name": layer, "config": {**base, "kernel_size": k}}, shape, "kernel_size", (k,) * rank
+    return {"class_name": layer, "config": {**base, "kernel_size": k, "padding": "valid"}}, shape, "kernel_size", \
+        (k,) * rank
 
 
 INVALID = invalid_conv()

@@ -55,4 +55,20 @@ def simple_rnn_cell_case(draw) -> Case:
 
 
 CASES = {"SimpleRNN": simple_rnn_case(), "SimpleRNNCell": simple_rnn_cell_case()}
+
+
+@st.composite
+def invalid_simple_rnn(draw):
+    """(raw config, input shape, parameter, value) of SimpleRNN (seed 003: units a positive integer, a known
+    activation, boolean flags, dropout rates between 0 and 1, an input (batch, timesteps, features)); the cell
+    cannot be called on one tensor, so it has no rejection to see here."""
+    param, bad = draw(st.sampled_from([("units", 0), ("units", -1), ("activation", "swishy"), ("use_bias", "yes"),
+                                       ("return_sequences", "yes"), ("dropout", 1.5), ("recurrent_dropout", -0.5),
+                                       ("input_shape", (2, 3))]))
+    if param == "input_shape":  # rank 2: no time axis
+        return config("SimpleRNN", {"units": 2}), bad, param, bad
+    return config("SimpleRNN", {"units": 2, param: bad}), (2, 3, 3), param, bad
+
+
+INVALID = invalid_simple_rnn()
 __all__ = ["CASES", "sequence_case", "cell_case", "OMIT"]
