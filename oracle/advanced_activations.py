@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations
-from .params import REQUIRED, invalid, serialized_object
+from .params import REQUIRED, invalid
 from .pointwise import Pointwise, SoftmaxAlong, piecewise_linear
 from .registry import Layer, register
+from .weight_objects import serialized_object
 
 
 def real(minimum: float | None = None, allow_none: bool = False):

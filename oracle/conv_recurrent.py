@@ -25,10 +25,11 @@ import numpy as np
 
 from . import activations
 from .convolution import check_strides_dilation, conv, conv_vjp, spatial_output, split_shape
-from .params import REQUIRED, boolean, choice, int_tuple, invalid, positive_int, serialized_object
+from .params import REQUIRED, boolean, choice, int_tuple, invalid, positive_int
 from .recurrent import Cell, _select, dropped, gate_masks, shape_of
 from .recurrent_layers import CELL_WEIGHT_PARAMS, register_sequence_layer
 from .sequence_ops import PRODUCT, Bilinear
+from .weight_objects import serialized_object
 
 GATES = 4  # i, f, c, o
 

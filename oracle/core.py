@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations
-from .params import REQUIRED, boolean, choice, positive_int, serialized_object
+from .params import REQUIRED, boolean, choice, positive_int
 from .registry import Layer, register
+from .weight_objects import serialized_object
 
 WEIGHT_PARAMS = {
     "kernel_initializer": ("glorot_uniform", serialized_object),

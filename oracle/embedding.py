@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .params import REQUIRED, boolean, invalid, positive_int, serialized_object
+from .params import REQUIRED, boolean, invalid, positive_int
 from .registry import Layer, register
+from .weight_objects import serialized_object
 
 NAME = "Embedding"
 

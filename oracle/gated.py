@@ -22,10 +22,12 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations
-from .params import REQUIRED, boolean, invalid, nested_layers, positive_int, serialized_object
+from .nested import nested_layers
+from .params import REQUIRED, boolean, invalid, positive_int
 from .recurrent import SIMPLE_CELL, Cell, _select, dropped, gate_masks, shape_of
 from .recurrent_layers import CELL_WEIGHT_PARAMS, SEQUENCE_OPTIONS, register_cell, register_sequence_layer
 from .sequence_ops import PRODUCT, matmul
+from .weight_objects import serialized_object
 
 
 def implementation(layer: str, param: str, value) -> int:

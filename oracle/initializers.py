@@ -40,7 +40,6 @@ NAMES = {
     "he_uniform": ("VarianceScaling", {"scale": 2.0, "mode": "fan_in", "distribution": "uniform"}),
     "he_normal": ("VarianceScaling", {"scale": 2.0, "mode": "fan_in", "distribution": "normal"}),
 }
-FUNCTIONS = {name for name, (_, fixed) in NAMES.items() if fixed}  # they take only `seed`
 
 
 def real(layer: str, param: str, value: Any) -> float:

@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from .params import boolean, invalid, serialized_object
+from .params import boolean, invalid
 from .registry import Layer, register
+from .weight_objects import serialized_object
 
 
 def integer(layer: str, param: str, value: Any) -> int:

@@ -3,6 +3,10 @@
 Every parser takes (layer, param, value) and returns the canonical value or raises a ValueError that names
 the layer, the parameter, the value and what is allowed, e.g.
 ``Conv2D: padding='full' is not allowed: expected one of 'valid', 'same'``.
+
+A leaf: it imports no other module of the project, so every module may import it (suites/test_imports.py).
+The parsers that need more live above it: serialized objects (initializers, regularizers, constraints) in
+oracle/weight_objects.py, nested layer configs in oracle/nested.py.
 """
 from __future__ import annotations
 
@@ -55,47 +59,6 @@ def boolean(layer: str, param: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise invalid(layer, param, value, "expected True or False")
     return value
-
-
-def serialized_object(layer: str, param: str, value: Any) -> Any:
-    """Initializers, regularizers and constraints: None, or a name or Keras serialization dict that the
-    family's module (oracle/initializers.py, regularizers.py, constraints.py, by the parameter's suffix)
-    validates and expands to its canonical {'class_name', 'config'} form."""
-    kind = param.rsplit("_", 1)[-1]
-    if value is None and kind != "initializer":
-        return None
-    if value is None:  # 2.2.x initializers.get(None) raises "Could not interpret initializer identifier"
-        raise invalid(layer, param, value, "expected an initializer name or dict (None is not an initializer)")
-    from .weight_parameters import PARSERS  # late: those modules import this one
-    if kind not in PARSERS:
-        raise invalid(layer, param, value, "is not an initializer, regularizer or constraint parameter")
-    return PARSERS[kind](layer, param, value)
-
-
-def nested_layer(*allowed: str, what: str = "a layer") -> Parser:
-    """A nested layer config (Bidirectional's `layer`, RNN's `cell`) -> its canonical config through
-    `oracle.normalize`; `allowed` restricts the class names (empty: any layer the oracle implements)."""
-    def parse(layer: str, param: str, value: Any) -> dict:
-        from . import normalize  # the package imports this module: resolve at call time
-        if not isinstance(value, Mapping) or "class_name" not in value:
-            raise invalid(layer, param, value, f"expected {what} config {{'class_name': ..., 'config': {{...}}}}")
-        if allowed and value["class_name"] not in allowed:
-            raise invalid(layer, param, value["class_name"], f"expected {what}: one of {', '.join(allowed)}")
-        return normalize(value)
-    return parse
-
-
-def nested_layers(*allowed: str, what: str = "a layer") -> Parser:
-    """One nested config or a non-empty list of them (RNN's stacked cells): a canonical config or a list."""
-    one = nested_layer(*allowed, what=what)
-
-    def parse(layer: str, param: str, value: Any):
-        if isinstance(value, (list, tuple)):
-            if not value:
-                raise invalid(layer, param, value, f"expected {what} config or a non-empty list of them")
-            return [one(layer, f"{param}[{i}]", v) for i, v in enumerate(value)]
-        return one(layer, param, value)
-    return parse
 
 
 def parse_config(layer: str, config: Mapping[str, Any], spec: Mapping[str, tuple[Any, Parser]]) -> dict:

@@ -8,9 +8,10 @@ import numpy as np
 
 from . import activations, recurrent
 from .noise import rate
-from .params import REQUIRED, boolean, positive_int, serialized_object
+from .params import REQUIRED, boolean, positive_int
 from .recurrent import Cell
 from .registry import Layer, register
+from .weight_objects import serialized_object
 
 # The weight parameters of every Keras 2.2.x recurrent cell (kernel, recurrent_kernel, bias).
 CELL_WEIGHT_PARAMS = {

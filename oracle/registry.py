@@ -1,7 +1,7 @@
 """The registry of layers the oracle implements: one `Layer` per Keras class name."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -96,7 +96,6 @@ class Layer:
     train_vjp: Callable | None = None
     stochastic: bool = False
     state: Callable[[Config], tuple] = lambda cfg: ()
-    examples: tuple = field(default=())
     weight_params: Callable[[Config], list] | None = None
     index_input: Callable[[Config], bool] = lambda cfg: False
 

@@ -14,8 +14,9 @@ import numpy as np
 
 from . import activations
 from .convolution import _padded, _windows, check_strides_dilation, spatial_output, split_shape
-from .params import REQUIRED, boolean, choice, int_tuple, positive_int, serialized_object
+from .params import REQUIRED, boolean, choice, int_tuple, positive_int
 from .registry import Layer, register
+from .weight_objects import serialized_object
 
 
 def _depthwise_last(x, kernel, *, strides, padding, dilation_rate):

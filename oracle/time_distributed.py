@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .params import REQUIRED, invalid, nested_layer
+from .api import forward, output_shape, vjp, weight_shapes
+from .nested import nested_layer
+from .params import REQUIRED, invalid
 from .registry import LAYERS, Layer, register
 
 NAME = "TimeDistributed"
@@ -42,13 +44,11 @@ def merged_shape(shape: tuple) -> tuple:
 
 
 def _output_shape(cfg, shape):
-    from . import output_shape
     inner = output_shape(cfg["layer"], merged_shape(tuple(shape)))
     return (shape[0], shape[1]) + tuple(inner[1:])
 
 
 def _weight_shapes(cfg, shape):
-    from . import weight_shapes
     return weight_shapes(cfg["layer"], merged_shape(tuple(shape)))
 
 
@@ -59,13 +59,11 @@ def _split(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def time_distributed(cfg: dict, weights: list, x: np.ndarray) -> np.ndarray:
     """The wrapped layer on every timestep of x."""
-    from . import forward
     return _split(x, np.asarray(forward(cfg["layer"], weights, x.reshape(merged_shape(x.shape)))))
 
 
 def time_distributed_vjp(cfg: dict, weights: list, x: np.ndarray, g: np.ndarray):
     """The wrapped layer's VJP on the merged axis, the input gradient split back to x's shape."""
-    from . import vjp
     merged = merged_shape(x.shape)
     gx, gws = vjp(cfg["layer"], weights, x.reshape(merged), g.reshape(merged[:1] + g.shape[2:]))
     return np.asarray(gx).reshape(x.shape), list(gws)

@@ -1,6 +1,7 @@
 """The weight parameters every weighted layer documents: `<weight>_initializer`, `<weight>_regularizer`,
 `<weight>_constraint`, and `activity_regularizer`. Which weight a prefix names comes from the registration's
-`weight_params` or, by default, from the spec (see `weight_params`).
+`weight_params` or, by default, from the spec (see `weight_params`). Their values are parsed by
+oracle/weight_objects.py; this module, above oracle/api.py, answers what they mean for a config.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from . import constraints, initializers, regularizers
+from .api import forward, normalize, weight_shapes
 from .registry import LAYERS
 
 # Default order of weights in get_weights() for layers that do not declare `weight_params`: the depthwise and
@@ -21,17 +23,12 @@ ACTIVITY: dict[str, Any] = {}
 
 def weight_params(config: Mapping[str, Any]) -> list[str]:
     """The parameter prefix of each weight in get_weights() order, e.g. ['kernel', 'bias']."""
-    c = _canonical(config)
+    c = normalize(config)
     layer = LAYERS[c["class_name"]]
     if layer.weight_params is not None:
         return list(layer.weight_params(c["config"]))
     cfg = c["config"]
     return [p for p in ORDER if f"{p}_initializer" in cfg and (p != "bias" or cfg.get("use_bias", True))]
-
-
-def _canonical(config):
-    from . import normalize  # late: oracle/__init__ imports this module
-    return normalize(config)
 
 
 def _pairs(config, shapes):
@@ -44,8 +41,7 @@ def _pairs(config, shapes):
 
 def initializer_facts(config: Mapping[str, Any], input_shape: tuple) -> list[initializers.Facts]:
     """What each weight's initializer promises for its shape (ValueError where Keras 2.2.x raises)."""
-    from . import weight_shapes
-    c = _canonical(config)
+    c = normalize(config)
     shapes = weight_shapes(c, input_shape)
     return [_facts(c, p, tuple(s)) for p, s in zip(_pairs(c, shapes), shapes)]
 
@@ -67,7 +63,7 @@ def _facts(c: dict, prefix: str, shape: tuple) -> initializers.Facts:
 
 def activity_regularizer(config: Mapping[str, Any]) -> dict | None:
     """The canonical regularizer of the layer's output, or None."""
-    c = _canonical(config)
+    c = normalize(config)
     if c["class_name"] in ACTIVITY:
         return ACTIVITY[c["class_name"]](c["config"])
     return c["config"].get("activity_regularizer")
@@ -77,8 +73,7 @@ def regularization_losses(config: Mapping[str, Any], weights: list, inputs, outp
     """The loss each regularizer of the layer adds: {'kernel': ..., 'bias': ..., 'activity': ...} (only the
     regularized ones). The activity loss is taken on the layer's output, summed over the batch (2.2.x); pass
     `outputs` (a backend's) to regularize those instead of the oracle's forward."""
-    from . import forward
-    c = _canonical(config)
+    c = normalize(config)
     ws = [np.asarray(w, dtype=np.float64) for w in weights]
     out = {}
     for p, w in zip(_pairs(c, [w.shape for w in ws]), ws):
@@ -97,7 +92,7 @@ def regularization_losses(config: Mapping[str, Any], weights: list, inputs, outp
 def constrain(config: Mapping[str, Any], weights: list) -> list[np.ndarray]:
     """Every weight after its constraint (unconstrained weights unchanged), as Keras applies them after an
     optimizer step."""
-    c = _canonical(config)
+    c = normalize(config)
     ws = [np.asarray(w, dtype=np.float64) for w in weights]
     out = []
     for p, w in zip(_pairs(c, [w.shape for w in ws]), ws):
@@ -105,5 +100,3 @@ def constrain(config: Mapping[str, Any], weights: list) -> list[np.ndarray]:
         out.append(w.copy() if con is None else constraints.project(con, w))
     return out
 
-
-PARSERS = {"initializer": initializers.parse, "regularizer": regularizers.parse, "constraint": constraints.parse}

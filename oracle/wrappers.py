@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from . import recurrent
-from .params import REQUIRED, invalid, nested_layer
+from .nested import nested_layer
+from .params import REQUIRED, invalid
 from .recurrent import shape_of, stack_time
 from .recurrent_layers import _program_layer, _unpack
 from .registry import LAYERS

@@ -7,6 +7,11 @@ Two kinds of check, never mixed:
 number of terms summed per element, `u` the unit roundoff of the dtype. The bound of the linear part y then
 travels through the activation f. Every layer registered with `split_activation` (an affine map followed by an
 elementwise activation, or the activation alone) uses this rule.
+
+The constants and the rules of one sum and one activation (`sum_bound`, `activation_bound`,
+`activation_vjp_bound`) are defined in suites/bounded.py, below this module, and re-exported here; the layers
+with a rule of their own (CUSTOM) are the programs (suites/bounded.py) and TimeDistributed
+(suites/tolerance_wrappers.py).
 """
 from __future__ import annotations
 
@@ -16,124 +21,16 @@ import numpy as np
 
 import oracle
 from oracle import activations
+from oracle.normalization import _unpack, batch_moments
 from oracle.pointwise import Pointwise, SoftmaxAlong
 
-UNIT_ROUNDOFF = {"float64": 2.0 ** -53, "float32": 2.0 ** -24, "float16": 2.0 ** -11, "bfloat16": 2.0 ** -8}
-
-# Worst-case bound of a length-n dot product in any summation order is gamma_n * sum|terms| with
-# gamma_n = n*u / (1 - n*u) (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., eq. 3.5).
-# Both the oracle and the backend carry such an error, hence 2 (n*u << 1 here, so 1/(1-n*u) ~ 1).
-C_SEMANTIC = 2.0
-
-# Probabilistic bound (Higham & Mary, SIAM J. Sci. Comput. 41(5), 2019, Thm 3.1): with independent mean-zero
-# rounding errors, |error| <= lambda * sqrt(n) * u * sum|terms| holds with probability >= 1 - 2n*exp(-lambda^2/2).
-# lambda = 8 gives a false-alarm rate per element below 2n * 1.3e-14 (2.5e-11 for n = 1000).
-C_PRECISION = 8.0
-
-# Accuracy of one evaluation of an elementwise function, in ulps of the result (1 ulp <= 2u|f|). The worst
-# documented backend kernel is Eigen's float32 logistic (TensorFlow's sigmoid): "exhaustive testing shows that
-# we have a worst case error of 4.5 ulps" (Eigen/src/Core/functors/UnaryFunctors.h); Eigen's float tanh is "accurate
-# up to a couple of ulps", libm and ATen within 1-2 ulps. 5 ulps covers them all.
-ACTIVATION_ULPS = 5.0
-ACTIVATION_ROUNDING = 2.0 * ACTIVATION_ULPS  # in units of u
-
-# The magnitude an activation's rounding scales with: the absolute terms of its documented formula, as `mag`
-# is for sums. elu is documented as alpha*(exp(x) - 1): a backend that evaluates exactly that (TF does) loses
-# relative accuracy near 0 through cancellation, with an absolute error of about u*(exp(x) + 1), which is
-# faithful to the documentation and no semantic difference. Likewise log(exp(x) + 1) and 0.2*x + 0.5.
-ROUNDING_MAGNITUDE = {
-    "elu": lambda y: np.where(y > 0, np.abs(y), np.exp(np.minimum(y, 0.0)) + 1.0),
-    "selu": lambda y: activations.SELU_SCALE * np.where(
-        y > 0, np.abs(y), activations.SELU_ALPHA * (np.exp(np.minimum(y, 0.0)) + 1.0)),
-    "softplus": lambda y: np.abs(activations.apply("softplus", y)) + 1.0,
-    "hard_sigmoid": lambda y: np.abs(0.2 * y) + 0.5,
-}
-
-
-def _derivative(act, y, order=1):
-    """f' or f'' of a named activation or of a parametric `Pointwise` (the advanced activation layers)."""
-    if isinstance(act, Pointwise):
-        return (act.d1, act.d2)[order - 1](y)
-    return activations.derivative(act, y, order)
-
-
-def _along_last(fn, axis, *arrays):
-    """fn applied with `axis` moved last (a softmax along another axis), the result moved back."""
-    return np.moveaxis(fn(*[np.moveaxis(a, axis, -1) for a in arrays]), -1, axis)
-
-
-def rounding_magnitude(name, y: np.ndarray) -> np.ndarray:
-    """What one evaluation of activation `name` at y rounds relative to (|f(y)| unless listed above); a
-    `Pointwise` states the absolute terms of its own formula."""
-    if isinstance(name, Pointwise):
-        return name.rounding(y)
-    fn = ROUNDING_MAGNITUDE.get(name)
-    return fn(y) if fn else np.abs(activations.apply(name, y))
-
-
-def kind(dtype: str) -> str:
-    """'semantic' for float64, 'precision' for every lower precision."""
-    return "semantic" if dtype == "float64" else "precision"
-
-
-def sum_bound(n: int, dtype: str, mag: np.ndarray) -> np.ndarray:
-    """Error bound of a sum of n terms whose absolute values add up to `mag`."""
-    if n == 0:
-        return np.zeros_like(mag)
-    u = UNIT_ROUNDOFF[dtype]
-    factor = C_SEMANTIC * n * u if kind(dtype) == "semantic" else C_PRECISION * math.sqrt(n) * u
-    return factor * mag + n * np.finfo(dtype).tiny  # tiny: a backend may flush subnormals to zero
-
-
-def _interval_max(fn, y, b):
-    """max |fn| over [y - b, y + b], sampled at the ends and the centre (exact for monotone |fn| on the interval)."""
-    with np.errstate(all="ignore"):
-        return np.nanmax(np.abs(np.stack([fn(y - b), fn(y), fn(y + b)])), axis=0)
-
-
-def _softmax_rounding(y, dtype):
-    """Relative rounding of a backend softmax: shift by the max, exp, a sum over the axis, a division."""
-    u, m = UNIT_ROUNDOFF[dtype], np.max(y, axis=-1, keepdims=True)
-    c = y.shape[-1]
-    sum_factor = C_SEMANTIC * c * u if kind(dtype) == "semantic" else C_PRECISION * math.sqrt(c) * u
-    return u * (np.abs(y) + np.abs(m)) + ACTIVATION_ROUNDING * u + sum_factor
-
-
-def activation_bound(name: str, y: np.ndarray, b: np.ndarray, dtype: str) -> np.ndarray:
-    """Bound on |f(y_backend) - f(y)| when |y_backend - y| <= b: |f'| * b + rounding * |f(y)|."""
-    u = UNIT_ROUNDOFF[dtype]
-    if isinstance(name, SoftmaxAlong):
-        return _along_last(lambda yy, bb: activation_bound("softmax", yy, bb, dtype), name.axis, y, b)
-    if name == "softmax":
-        s = activations.softmax(y)
-        return s * (b + np.sum(s * b, axis=-1, keepdims=True) + _softmax_rounding(y, dtype))
-    lipschitz = _interval_max(lambda t: _derivative(name, t), y, b)
-    return lipschitz * b + ACTIVATION_ROUNDING * u * rounding_magnitude(name, y) + np.finfo(dtype).tiny
-
-
-def activation_vjp_bound(name: str, y: np.ndarray, b: np.ndarray, g: np.ndarray, dtype: str) -> np.ndarray:
-    """Bound on the error of the backend's pre-activation cotangent f'(y) * g.
-
-    Backends evaluate f' from the input or from the rounded output f(y) (tanh, sigmoid, elu, exp use the
-    output); an output rounding of rho*mag acts like an input error of rho*mag/|f'|, added to b."""
-    u = UNIT_ROUNDOFF[dtype]
-    rho = ACTIVATION_ROUNDING * u
-    if isinstance(name, SoftmaxAlong):
-        return _along_last(lambda yy, bb, gg: activation_vjp_bound("softmax", yy, bb, gg, dtype), name.axis, y, b, g)
-    if name == "softmax":
-        s = activations.softmax(y)
-        ds = activation_bound(name, y, b, dtype)
-        centred = np.abs(g - np.sum(s * g, axis=-1, keepdims=True))
-        spread = np.sum(ds * np.abs(g), axis=-1, keepdims=True)
-        return ds * centred + s * spread + (rho + _softmax_rounding(y, dtype)) * s * (
-            np.abs(g) + np.sum(s * np.abs(g), axis=-1, keepdims=True))
-    d1 = np.abs(_derivative(name, y))
-    with np.errstate(all="ignore"):
-        b_eff = b + np.where(d1 > 0, rho * rounding_magnitude(name, y) / d1, 0.0)
-        second = _interval_max(lambda t: _derivative(name, t, order=2), y, b_eff)
-        drift = np.nan_to_num(second * b_eff, nan=0.0, posinf=np.inf)
-    return drift * np.abs(g) + rho * d1 * np.abs(g) + np.finfo(dtype).tiny
-
+from . import bounded
+# The rules of one sum and one activation live in suites/bounded.py (below this module: its algebra needs them);
+# they are part of this policy's public names.
+from .bounded import (ACTIVATION_ROUNDING, ACTIVATION_ULPS, C_PRECISION, C_SEMANTIC,  # noqa: F401
+                      ROUNDING_MAGNITUDE, UNIT_ROUNDOFF, activation_bound, activation_vjp_bound, along_last, kind,
+                      rounding_magnitude, sum_bound)
+from .tolerance_wrappers import TimeDistributedBounds
 
 def _abs(x):
     """|x|, elementwise over a list of inputs too."""
@@ -169,10 +66,9 @@ CUSTOM: dict[str, object] = {}
 
 
 def _custom(config: dict):
-    """The CUSTOM rule of a config's layer, or None (the programs register theirs on first use: suites/bounded.py
-    imports this module)."""
-    from . import bounded
-    bounded.register_programs()
+    """The CUSTOM rule of a config's layer, or None (the programs register theirs on first use, so a program
+    registered after this module was imported has one too)."""
+    bounded.register_programs(CUSTOM)
     return CUSTOM.get(oracle.layer_of(config).name)
 
 
@@ -206,7 +102,7 @@ def _act_vjp(act, y, g):
     if isinstance(act, Pointwise):
         return act.vjp(y, g)
     if isinstance(act, SoftmaxAlong):
-        return _along_last(lambda yy, gg: activations.vjp("softmax", yy, gg), act.axis, y, g)
+        return along_last(lambda yy, gg: activations.vjp("softmax", yy, gg), act.axis, y, g)
     return activations.vjp(act, y, g)
 
 
@@ -331,7 +227,6 @@ def orthogonality_bound(rows: int, cols: int, gain: float, dtype: str) -> np.nda
 def batch_norm_training_bounds(cfg: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype: str) -> dict:
     """Per-element bounds of a training step: 'output', 'moving_mean', 'moving_variance', 'input_grad',
     'gamma_grad', 'beta_grad' (arrays of the oracle's shapes)."""
-    from oracle.normalization import _unpack, batch_moments
     gamma, beta, old_mean, old_var, red = _unpack(cfg, weights, x.ndim)
     mean, var = batch_moments(x, red)
     n = x.size // mean.size
@@ -366,4 +261,6 @@ def batch_norm_training_bounds(cfg: dict, weights: list, x: np.ndarray, g: np.nd
     return out
 
 
-from . import tolerance_wrappers  # noqa: E402,F401  (registers its CUSTOM entries; imports this module)
+# TimeDistributed's rule calls this policy on its wrapped layer: it is handed the policy's functions (its module
+# sits below this one).
+CUSTOM["TimeDistributed"] = TimeDistributedBounds(forward_bound, vjp_bounds, kink_distance)
