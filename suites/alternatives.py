@@ -372,6 +372,25 @@ class TorchEmbeddingFans(Derived):
         return _edit(config, fn)
 
 
+class TorchDepthwiseFans(Derived):
+    """torch.nn.init takes the fans of a depthwise kernel from its (C*M, 1, *k) weight: (prod(k), C*M*prod(k))
+    where Keras takes (C*prod(k), M*prod(k)) from (*k, C, M). Written as the documented initializer with another
+    scale: times C (fan_in), / C (fan_out), times (C + M) / (1 + C*M) (fan_avg)."""
+
+    def initializer_facts(self, config, input_shape):
+        shapes = dict(zip(oracle.weight_params(config), oracle.weight_shapes(config, input_shape)))
+
+        def fn(c):
+            init = c.get("depthwise_initializer")
+            if not (isinstance(init, dict) and init.get("class_name") == "VarianceScaling"):
+                return
+            cin, mult = shapes["depthwise"][-2:]
+            cfg = init["config"]
+            cfg["scale"] *= {"fan_in": cin, "fan_out": 1.0 / cin, "fan_avg": (cin + mult) / (1.0 + cin * mult)}[
+                cfg["mode"]]
+        return self.base.initializer_facts(_edit(config, fn), input_shape)
+
+
 SEMANTICS: dict[str, type[Derived]] = {
     "half_pixel_centres": HalfPixelCentres, "float32_arithmetic": Float32Arithmetic,
     "slope_float32": SlopeFloat32, "keras_relu": KerasReLU, "keras3_hard_sigmoid": Keras3HardSigmoid,
@@ -381,6 +400,7 @@ SEMANTICS: dict[str, type[Derived]] = {
     "no_activity_loss": NoActivityLoss,
     "regularizer_factors_float32": RegularizerFactorsFloat32, "keras_variance_scaling": KerasVarianceScaling,
     "constant_float32": ConstantFloat32, "torch_embedding_fans": TorchEmbeddingFans,
+    "torch_depthwise_fans": TorchDepthwiseFans,
 }
 
 

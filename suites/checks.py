@@ -5,6 +5,7 @@ Each returns an `Outcome`; a failure that a known-divergence entry explains beco
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from dataclasses import dataclass, field
 
@@ -223,8 +224,9 @@ def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Ou
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""
+    """The exception's text on one line (Keras 3's terminal escapes dropped), at most 600 characters: Keras wraps
+    the op's message in 'Exception encountered when calling ...', so the first line alone says little."""
+    return " ".join(re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).split())[:600]
 
 
 def _explain(adapter: str, config: dict, case: Case, device: str, dtype: str, checks: tuple, outcome: str,

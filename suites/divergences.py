@@ -189,6 +189,7 @@ SHAPE_CONDITIONS["pool_exceeds_input"] = lambda cfg, shape: cfg.get("padding", "
     p > s for p, s in zip(_per_axis(cfg.get("pool_size"), len(shape) - 2, 2), _spatial(cfg, shape, len(shape) - 2)))
 SHAPE_CONDITIONS["input_rank_below_3"] = lambda cfg, shape: bool(shape) and not isinstance(
     shape[0], (list, tuple)) and len(shape) < 3
+CONDITIONS["initializer_none"] = lambda cfg: any(k.endswith("_initializer") and cfg[k] is None for k in cfg)
 CONDITIONS["negative_stddev"] = lambda cfg: isinstance(cfg.get("stddev"), (int, float)) and not isinstance(
     cfg["stddev"], bool) and cfg["stddev"] < 0
 
@@ -301,7 +302,9 @@ class Divergence:
             return False
         for key, want in self.when.items():
             have = config.get(key)
-            if (list(have) if isinstance(have, tuple) else have) not in want:
+            have = list(have) if isinstance(have, tuple) else have
+            # a bool is not the number it equals (True == 1 in Python): implementation=True is not implementation=1
+            if not any(have == w and isinstance(have, bool) == isinstance(w, bool) for w in want):
                 return False
         if self.condition in SHAPE_CONDITIONS:
             return input_shape is not None and SHAPE_CONDITIONS[self.condition](config, input_shape)
