@@ -100,3 +100,14 @@ def test_advanced_activation_conditions():
     assert CONDITIONS["negative_threshold"]({"threshold": -0.5}) and CONDITIONS["positive_threshold"]({"threshold": 1})
     assert CONDITIONS["negative_alpha"]({"alpha": -1.0}) and not CONDITIONS["negative_alpha"]({})
 
+
+
+def test_every_named_condition_is_used():
+    """A condition no entry names (and no other condition builds on) is dead code: remove it."""
+    from pathlib import Path
+
+    from .divergences import CONDITIONS, SHAPE_CONDITIONS
+    used = {d.condition for d in ENTRIES}
+    source = (Path(__file__).parent / "divergence_conditions.py").read_text()
+    unused = [n for n in (*CONDITIONS, *SHAPE_CONDITIONS) if n not in used and source.count(f'"{n}"') < 2]
+    assert not unused, f"conditions no entry uses: {unused}"
