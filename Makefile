@@ -35,9 +35,13 @@ test: $(STAMP) $(BROWSER_STAMP)
 
 # Every suite that writes result records: conformance (shape, forward, gradient), the common layer API and Keras 1
 # configs on the real backends (round_trip, keras1_native), training mode (incl. recurrent dropout), weight
-# parameters, invalid configs, masks consumed across layers (mask_chain) and TimeDistributed over recurrent layers.
+# parameters, invalid configs, masks consumed across layers (mask_chain) and TimeDistributed over recurrent layers,
+# and the metamorphic relations (checks metamorphic:<relation>, incl. the examples a known divergence discards).
 RECORDING_SUITES := suites/test_conformance.py suites/test_round_trip.py suites/test_training.py \
-	suites/test_weight_params.py suites/test_invalid.py suites/test_mask_consumption.py
+	suites/test_weight_params.py suites/test_invalid.py suites/test_mask_consumption.py \
+	suites/test_metamorphic_convolution.py suites/test_metamorphic_merge.py suites/test_metamorphic_pooling.py \
+	suites/test_metamorphic_recurrent.py suites/test_metamorphic_reshaping.py \
+	suites/test_metamorphic_time_distributed.py suites/test_metamorphic_transpose.py
 
 # The conformance suite on every installed backend, then the HTML/JSON/JUnit report. Exits with pytest's
 # status after the report is written, so CI sees real failures (known divergences do not fail). The benchmarks

@@ -97,7 +97,7 @@ def derivative(name: str, x: np.ndarray, order: int = 1) -> np.ndarray:
 def redefined(name: str, f, df, d2f):
     """Evaluate with another definition of one elementwise activation (f, f', f'') inside the block: the
     known-divergence entries that model a backend's own activation (Keras 3's hard_sigmoid, TRAPS 14) re-run the
-    oracle's forward pass, VJP and bounds with it (suites/alternatives.py). The documented one is restored on exit."""
+    oracle's forward pass, VJP and bounds with it (suites/alternatives/). The documented one is restored on exit."""
     if name not in _ELEMENTWISE:
         raise ValueError(f"activation={name!r} is not allowed: expected one of {', '.join(_ELEMENTWISE)}")
     documented = _ELEMENTWISE[name]

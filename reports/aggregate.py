@@ -10,9 +10,13 @@ from typing import Any, Iterable
 Record = dict[str, Any]
 Column = tuple[str, str, str]
 
-STATUSES = ("pass", "fail", "error", "crash", "unsupported", "known-divergence")
-NON_FAILING = frozenset({"pass", "unsupported", "known-divergence"})
-_SEVERITY = {"pass": 1, "unsupported": 2, "known-divergence": 3, "fail": 4, "error": 5, "crash": 6}
+# discarded: an example a suite drew but did not judge, because a known divergence of the backend makes it
+# uninformative (the record names the entry); it neither passes nor fails.
+STATUSES = ("pass", "fail", "error", "crash", "unsupported", "known-divergence", "discarded")
+NON_FAILING = frozenset({"pass", "unsupported", "known-divergence", "discarded"})
+# Among the non-failing statuses a cell shows its least informative one: a discarded example was drawn but not
+# judged (below unsupported, where nothing ran, and a known divergence, where a difference was observed).
+_SEVERITY = {"pass": 1, "discarded": 2, "unsupported": 3, "known-divergence": 4, "fail": 5, "error": 6, "crash": 7}
 
 
 @dataclass
@@ -167,11 +171,12 @@ def summarize(records: list[Record]) -> dict[str, Any]:
     return {"totals": totals, "adapters": adapters}
 
 
-def divergences(records: Iterable[Record]) -> list[dict[str, Any]]:
-    """Distinct (adapter, divergence_id, reason) of known divergences, with counts (in all and per cell)."""
+def divergences(records: Iterable[Record], status: str = "known-divergence") -> list[dict[str, Any]]:
+    """Distinct (adapter, divergence_id, reason) of the records of `status` (known divergences, or the examples
+    discarded because of one), with counts (in all and per cell)."""
     groups: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
     for r in records:
-        if r["status"] == "known-divergence":
+        if r["status"] == status:
             groups[(column(r)[0], str(r.get("divergence_id")), str(r.get("reason") or ""))][
                 (r["layer"], column(r))] += 1
     return [{"adapter": a, "divergence_id": d, "reason": why, "count": sum(cells.values()), "cells": dict(cells)}

@@ -24,7 +24,8 @@ __all__ = ["aggregate_cells", "build", "build_junit", "divergences", "failures",
            "load_results", "matrix", "parse_lines", "render_html", "score", "summarize"]
 
 TEMPLATES = Path(__file__).parent / "templates"
-_CSS = {"pass": "ok", "unsupported": "skip", "known-divergence": "warn"}
+# a discarded example has its own colour: it was not judged, so it must not look like a pass (nor like a skip)
+_CSS = {"pass": "ok", "unsupported": "skip", "known-divergence": "warn", "discarded": "discard"}
 # Matrix group headings; a family not listed is shown by its registry name. Keras 1 names (records with family
 # "keras1", written by the Keras 1 API tests of seed 000) are their own group, after every Keras 2 family.
 KERAS1 = "keras1"
@@ -88,14 +89,15 @@ def render_html(context: dict[str, Any]) -> str:
 
 
 def drill_down(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per cell id: its failing records and its known divergences (id, reason, count)."""
+    """Per cell id: its failing records, its known divergences and its discarded examples (id, reason, count)."""
     out: dict[str, dict[str, Any]] = {}
+    empty = lambda: {"failures": [], "divergences": [], "discarded": []}  # noqa: E731
     for r in failures(records):
-        out.setdefault(cell_id(r["layer"], column(r)), {"failures": [], "divergences": []})["failures"].append(r)
-    for d in divergences(records):
-        for (layer, col), n in d["cells"].items():
-            out.setdefault(cell_id(layer, col), {"failures": [], "divergences": []})["divergences"].append(
-                {**d, "count": n})
+        out.setdefault(cell_id(r["layer"], column(r)), empty())["failures"].append(r)
+    for key, status in (("divergences", "known-divergence"), ("discarded", "discarded")):
+        for d in divergences(records, status):
+            for (layer, col), n in d["cells"].items():
+                out.setdefault(cell_id(layer, col), empty())[key].append({**d, "count": n})
     return out
 
 
@@ -108,7 +110,8 @@ def _context(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any
             "malformed": loaded.malformed, "benchmarks": None,
             "warnings": loaded.warnings, "n_records": len(loaded.records),
             "columns": columns, "rows": rows, "failures": failures(loaded.records),
-            "divergences": divergences(loaded.records), "column": column,
+            "divergences": divergences(loaded.records), "discarded": divergences(loaded.records, "discarded"),
+            "column": column,
             "drill": drill_down(loaded.records), "bundle": lambda r: None,
             "coverage": coverage(loaded.records)}
 

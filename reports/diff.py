@@ -2,10 +2,11 @@
 
 Examples are matched by (layer, adapter, device, dtype, check, config, input shape, seed): the ci profile is
 derandomized, so two runs draw the same examples. Categories:
-- regression: the status got worse (pass/known-divergence/unsupported -> fail/error/crash, or a new example
-  that fails);
-- fixed: a failing example now passes (or is a known divergence);
-- changed: any other status change (e.g. pass -> known-divergence, pass -> unsupported);
+- regression: the status got worse (pass/known-divergence/unsupported/discarded -> fail/error/crash, or a new
+  example that fails);
+- fixed: a failing example now passes (or is a known divergence, unsupported or discarded: like those, a
+  discarded example, drawn but not judged because a known divergence makes it uninformative, does not fail);
+- changed: any other status change (e.g. pass -> known-divergence, pass -> unsupported, pass -> discarded);
 - drift: both runs compared the example and its error/bound moved by more than a factor `--drift` (default
   10; only where the larger of the two is >= DRIFT_FLOOR, below which both are rounding noise);
 - added / removed: examples present in one run only.
@@ -17,7 +18,6 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import jinja2
 

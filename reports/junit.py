@@ -1,4 +1,8 @@
-"""JUnit XML output: one testsuite per adapter/device/dtype, one testcase per (layer, check)."""
+"""JUnit XML output: one testsuite per adapter/device/dtype, one testcase per (layer, check).
+
+A testcase fails when one of its records fails; it is skipped when none of its examples was judged (all
+unsupported or discarded), with their reasons; known divergences and discarded examples of a passing testcase
+are listed in its system-out."""
 from __future__ import annotations
 
 import re
@@ -34,15 +38,17 @@ def _testcase(layer: str, check: str, records: list[Record]) -> tuple[ET.Element
         failure.text = xml_text("\n".join(
             f"[{r['status']}] {r.get('test_id')}: {describe(r)}" for r in bad))
         return case, "failures"
-    if all(r["status"] == "unsupported" for r in records):
-        reasons = sorted({str(r.get("reason") or "unsupported") for r in records})
+    # nothing judged: every example unsupported or discarded (a known divergence made it uninformative)
+    if all(r["status"] in ("unsupported", "discarded") for r in records):
+        reasons = sorted({str(r.get("reason") or r["status"]) for r in records})
         ET.SubElement(case, "skipped", message=xml_text("; ".join(reasons)))
         return case, "skipped"
-    known = sorted({f"{r.get('divergence_id')}: {r.get('reason') or ''}"
-                    for r in records if r["status"] == "known-divergence"})
-    if known:
-        ET.SubElement(case, "system-out").text = xml_text(
-            "known divergence: " + "\n".join(known))
+    notes = [f"{label}: " + "\n".join(sorted({f"{r.get('divergence_id')}: {r.get('reason') or ''}"
+                                              for r in records if r["status"] == status}))
+             for status, label in (("known-divergence", "known divergence"), ("discarded", "discarded"))
+             if any(r["status"] == status for r in records)]
+    if notes:
+        ET.SubElement(case, "system-out").text = xml_text("\n".join(notes))
     return case, "passed"
 
 

@@ -28,7 +28,7 @@ class Divergence:
     - outcome "error": the backend raised an exception of a type named in `error` whose text matches `message`;
     - outcome "accepts": the invalid config the backend accepted was drawn invalid in a `parameter` it names;
     - outcome "mismatch", modelled (`semantics`): the backend agrees within the normal bound with the named
-      alternative semantics of suites/alternatives.py (Keras 3's hard_sigmoid, a slope rounded to float32 ...);
+      alternative semantics of suites/alternatives/ (Keras 3's hard_sigmoid, a slope rounded to float32 ...);
     - outcome "mismatch", bounded (`outputs`, `max_error`): only comparisons whose names match `outputs` fail,
       by at most `max_error` bounds, where no alternative can be modelled."""
     id: str

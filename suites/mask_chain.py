@@ -46,7 +46,7 @@ def embedding_input(case: Case, input_dim: int) -> tuple[np.ndarray, np.ndarray]
 
 def truth(first: dict, w1: list, second: dict, w2: list, x: np.ndarray, dtype: str, semantics: Truth = DOCUMENTED):
     """(mask, output of the second layer, its bound): the oracle's chain; `semantics` for the second layer (an
-    alternative of suites/alternatives.py when a known divergence is judged)."""
+    alternative of suites/alternatives/ when a known divergence is judged)."""
     mask = oracle.compute_mask(first, x)
     y1 = oracle.forward(first, w1, x)
     y2 = semantics.forward(second, w2, y1, mask=mask)

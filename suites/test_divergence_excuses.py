@@ -3,7 +3,7 @@
 A stand-in adapter returns the oracle's own values under the name of a real backend (so that backend's entries
 apply), then one planted bug at a time: each must be `fail` / `error`, never `known-divergence`, although an entry
 of that backend applies to the case by its layer, config and dtype. Hand-written emulations of the real
-divergences (independent of suites/alternatives.py) must still be excused, by the one entry that describes them.
+divergences (independent of suites/alternatives/) must still be excused, by the one entry that describes them.
 Needs no framework.
 """
 from __future__ import annotations

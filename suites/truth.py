@@ -1,7 +1,7 @@
 """What a check compares a backend with: the documented semantics (the oracle) and the policy's bounds.
 
 The checks (suites/checks.py, weight_checks.py, training.py) take a `truth` keyword, `DOCUMENTED` by default.
-A known-divergence entry that models the backend's own semantics (suites/alternatives.py) re-runs the same check
+A known-divergence entry that models the backend's own semantics (suites/alternatives/) re-runs the same check
 on the backend's recorded answers with another `Truth`, so "the backend agrees with that alternative within the
 normal bound" is decided by the very code that decides pass and fail.
 """
