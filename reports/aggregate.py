@@ -175,12 +175,15 @@ def divergences(records: Iterable[Record], status: str = "known-divergence") -> 
     """Distinct (adapter, divergence_id, reason) of the records of `status` (known divergences, or the examples
     discarded because of one), with counts (in all and per cell)."""
     groups: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
+    observed: dict[tuple[str, str, str], str] = {}
     for r in records:
         if r["status"] == status:
-            groups[(column(r)[0], str(r.get("divergence_id")), str(r.get("reason") or ""))][
-                (r["layer"], column(r))] += 1
-    return [{"adapter": a, "divergence_id": d, "reason": why, "count": sum(cells.values()), "cells": dict(cells)}
-            for (a, d, why), cells in sorted(groups.items())]
+            key = (column(r)[0], str(r.get("divergence_id")), str(r.get("reason") or ""))
+            groups[key][(r["layer"], column(r))] += 1
+            if r.get("observed"):  # one example of what the backend really did, shown beside the entry's reason
+                observed.setdefault(key, str(r["observed"]))
+    return [{"adapter": a, "divergence_id": d, "reason": why, "count": sum(cells.values()), "cells": dict(cells),
+             "observed": observed.get((a, d, why), "")} for (a, d, why), cells in sorted(groups.items())]
 
 
 def failures(records: Iterable[Record]) -> list[Record]:

@@ -53,7 +53,8 @@ RECORDS = [
     rec("Conv2D", "tf_keras", "forward", "pass", **CONV, seed=11,
         metrics=metrics(0.5)),
     rec("Conv2D", "tf_keras", "gradient", "known-divergence", **CONV, seed=11,
-        divergence_id="tf-conv-grad", reason="TF rounds differently"),
+        divergence_id="tf-conv-grad", reason="TF rounds differently",
+        observed="input_grad[0, 1] = 0.5, but should be 0.25"),
     rec("Dense", "torch", "forward", "error", seed=33, reason=f"RuntimeError {SCRIPT}",
         replay=DENSE_REPLAY),
     rec("Dense", "tf_keras", "forward", "unsupported", config=None, input_shape=None,
@@ -202,6 +203,7 @@ def test_index_html_content(built: Path) -> None:
     assert re.search(r"2 malformed line", page)
     assert "<h2>Failures (2)</h2>" in page
     assert "tf-conv-grad" in page and "TF rounds differently" in page
+    assert "input_grad[0, 1] = 0.5, but should be 0.25" in text  # what the backend really did, beside the entry
     assert "3.5×" in page and "50.0%" in page and "100.0%" in page
 
 
