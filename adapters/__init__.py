@@ -8,11 +8,12 @@ import importlib
 
 from .base import Adapter
 
-# name -> module path. The module names end in _adapter so that none can shadow the framework it wraps.
+# name -> module path. No module is named after the framework it wraps (adapters/torch.py would shadow torch
+# whenever adapters/ lands on sys.path): *_adapter modules, and the torch_backend package.
 MODULES = {
     "tf_keras": "adapters.tf_keras_adapter",
     "keras": "adapters.keras3_adapter",
-    "torch": "adapters.torch_adapter",
+    "torch": "adapters.torch_backend",
 }
 
 _instances: dict[str, Adapter] = {}

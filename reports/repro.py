@@ -36,18 +36,21 @@ def reproducible(record: dict[str, Any]) -> bool:
 
 
 def _adapter_files(module: str) -> list[Path]:
-    """The adapter's module and every adapters/ module it imports relatively (base, keras_common ...)."""
-    todo, seen = [ROOT / (module.replace(".", "/") + ".py")], []
+    """The adapter's module (a package: every module of it) and every adapters/ module it imports relatively
+    (base, keras_common ...; `from ..base import` in a package's module)."""
+    start = ROOT / module.replace(".", "/")
+    todo, seen = (sorted(start.glob("*.py"), reverse=True) if start.is_dir() else [start.with_suffix(".py")]), []
     while todo:
         path = todo.pop()
         if path in seen:
             continue
         seen.append(path)
         text = path.read_text()
-        todo += [path.parent / f"{m}.py" for m in re.findall(r"^from \.(\w+) import", text, re.M)]
+        todo += [path.parents[len(dots) - 1] / f"{m}.py"
+                 for dots, m in re.findall(r"^from (\.+)(\w+) import", text, re.M)]
         # `from . import a, b as c` (the torch adapter's recurrent module)
         todo += [path.parent / f"{m.split()[0]}.py" for line in re.findall(r"^from \. import (.+)$", text, re.M)
-                 for m in line.split(",") if (path.parent / f"{m.split()[0]}.py").exists()]
+                 for m in line.strip("()").split(",") if m.split() and (path.parent / f"{m.split()[0]}.py").exists()]
     return seen
 
 
@@ -96,8 +99,9 @@ def write_bundle(record: dict[str, Any], out: Path) -> Path:
     (where / "config.json").write_text(json.dumps(spec, indent=1, default=str))
     shutil.copy(MAIN, where / "repro.py")
     (where / "adapters" / "__init__.py").write_text('"""The suite\'s adapter for this backend (copied)."""\n')
-    for path in _adapter_files(module):
-        shutil.copy(path, where / "adapters" / path.name)
+    for path in _adapter_files(module):  # at its place under adapters/ (a package's modules in its folder)
+        (where / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, where / path.relative_to(ROOT))
     return where
 
 

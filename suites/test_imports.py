@@ -19,7 +19,6 @@ FRAMEWORKS = frozenset({"tensorflow", "keras", "tf_keras", "torch", "jax"})
 # Cycles known and owned elsewhere, as the exact set of files of their strongly connected component: each is
 # left out of the main test and has an xfail test of its own (strict, so fixing it asks to remove the entry).
 KNOWN_CYCLES = {
-    frozenset({"adapters/torch_adapter.py", "adapters/torch_recurrent.py"}): "torch adapter package: issue 13 item 4",
     # in HEAD but not in issue 13's list: the strategy families look up the package's assembled CASES / INPUTS
     # at call time
     frozenset({"suites/strategies/__init__.py", "suites/strategies/time_distributed.py",

@@ -52,8 +52,9 @@ def test_bundle_contents(tmp_path: Path) -> None:
     assert data["input"].shape == (2, 3) and data["weight0"].shape == (3, 2) and data["weight1"].shape == (2,)
     assert data["input"].dtype == np.float64 and np.all(data["input"] == data["input"].astype(np.float32))
     assert {"expected_input_grad", "bound_input_grad", "expected_weight_grad0", "bound_weight_grad1"} <= set(data)
-    assert sorted(p.name for p in (where / "adapters").iterdir()) == ["__init__.py", "base.py", "torch_adapter.py",
-                                                                     "torch_recurrent.py"]
+    assert sorted(p.name for p in (where / "adapters").iterdir()) == ["__init__.py", "base.py", "torch_backend"]
+    assert {p.name for p in (where / "adapters" / "torch_backend").iterdir()} == \
+        {p.name for p in (Path(adapters.__file__).parent / "torch_backend").glob("*.py")}
     assert "import oracle" not in (where / "repro.py").read_text()
 
 

@@ -12,7 +12,7 @@ import pytest
 from suites import stochastic, tolerance
 from suites.recurrent_witness import FEATURES, layer
 
-torch_adapter = pytest.importorskip("adapters.torch_adapter")
+torch_adapter = pytest.importorskip("adapters.torch_backend")
 ADAPTER = torch_adapter.ADAPTER
 RATE, BATCH, STEPS = 0.3, 64, 3
 # The output is one product x * mask (the dot product with the identity kernel adds exact zeros): rounding of

@@ -1,6 +1,6 @@
 """A second witness for the torch adapter's recurrent layers: the same canonical configs (every key explicit, the
 documented weights) through the torch adapter -- both its torch.nn module path and its cell loop
-(adapters/torch_recurrent.USE_NN_MODULES) -- and through tf-keras's real layers, in float64; outputs and
+(adapters/torch_backend/recurrent.USE_NN_MODULES) -- and through tf-keras's real layers, in float64; outputs and
 gradients must agree within the bound below. The generic conformance suite compares both with the oracle.
 
 Where tf-keras 2.21 itself departs from Keras 2.2.x the case says how it is kept out of the comparison:
@@ -13,13 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adapters import torch_recurrent
+from adapters.torch_backend import recurrent as torch_recurrent
 from oracle import activations as oracle_activations
 from suites import tolerance
 
 pytest.importorskip("tf_keras")
 tf = pytest.importorskip("tensorflow")
-torch_adapter = pytest.importorskip("adapters.torch_adapter")
+torch_adapter = pytest.importorskip("adapters.torch_backend")
 pytest.importorskip("torch")
 ADAPTER = torch_adapter.ADAPTER
 
@@ -108,7 +108,7 @@ def _check(config: dict, *, initial_states=False, mask=False, seed=0):
 
 # ---- the cases ----
 
-SIG = {"recurrent_activation": "sigmoid"}  # with tanh: the torch.nn module path (adapters/torch_recurrent.py)
+SIG = {"recurrent_activation": "sigmoid"}  # with tanh: the torch.nn module path (adapters/torch_backend/recurrent.py)
 CASES = {
     "SimpleRNN": (layer("SimpleRNN"), {}),
     "SimpleRNN-relu-sequences-backwards-nobias": (

@@ -1,4 +1,5 @@
-"""PyTorch: the recurrent layers of seed 003 (issue 4) for adapters/torch_adapter.py. Never calls the oracle.
+"""PyTorch, family recurrent (and the Bidirectional wrapper): the recurrent layers of seed 003 (issue 4).
+Never calls the oracle.
 
 Two paths compute a sequence:
 - torch.nn.LSTM / torch.nn.GRU (run through torch.func.functional_call with the mapped Keras weights, so the
@@ -14,6 +15,9 @@ two paths on the same configs).
 """
 from __future__ import annotations
 
+from .conv_recurrent import conv_lstm
+from .ops import activation
+
 USE_NN_MODULES = True
 
 _GATES = {"SimpleRNNCell": 1, "GRUCell": 3, "LSTMCell": 4, "MinimalRNNCell": 1}
@@ -21,8 +25,7 @@ _LAYER_CELL = {"SimpleRNN": "SimpleRNNCell", "GRU": "GRUCell", "LSTM": "LSTMCell
 
 
 def _act(torch, name, y):
-    from .torch_adapter import _activation  # Keras 2 activations, hard_sigmoid = clip(0.2x + 0.5, 0, 1)
-    return _activation(torch, name, y)
+    return activation(torch, name, y)  # Keras 2 activations, hard_sigmoid = clip(0.2x + 0.5, 0, 1)
 
 
 def _cells(torch, name, cfg, ws):
@@ -190,9 +193,10 @@ def _nn_run(torch, cell, x, states, go_backwards):
     return out, [f[0] for f in (final if lstm else (final,))]
 
 
-# Recurrent layers mapped elsewhere in the torch adapter (ConvLSTM2D), so that Bidirectional can wrap them:
-# name -> (torch, cfg, inputs, ws, mask=..., training=...) -> the output, or [output, *final states].
-OTHER_LAYERS: dict = {}
+# Recurrent layers of another family (ConvLSTM2D, conv_recurrent.py), so that Bidirectional can wrap them and a
+# stateful run can carry their states: name -> (torch, cfg, inputs, ws, mask=..., training=...) -> the output, or
+# [output, *final states].
+OTHER_LAYERS = {"ConvLSTM2D": conv_lstm}
 
 
 def _stack_order(cells, states):
@@ -269,3 +273,14 @@ def cell_row(torch, name, cfg, inputs, ws, mask=None, training=False):
 
 LAYER_NAMES = ("SimpleRNN", "GRU", "LSTM", "CuDNNGRU", "CuDNNLSTM", "RNN", "Bidirectional")
 CELL_NAMES = tuple(_GATES)
+
+
+# ---- the table's forward functions (layers.py) ----
+# They take the call's mask and training flag (dropout masks drawn under the adapter's seeded generator), may take a
+# list input [x, *initial states] and may return a list of outputs (return_state, Bidirectional merge_mode=None).
+
+def recurrent_row(name):
+    """(torch, cfg, x, ws, mask=None, training=False) -> the output (or list of outputs) of `name`."""
+    if name in CELL_NAMES:
+        return lambda torch, cfg, x, ws, mask=None, training=False: cell_row(torch, name, cfg, x, ws, mask, training)
+    return lambda torch, cfg, x, ws, mask=None, training=False: run_layer(torch, name, cfg, x, ws, mask, training)[0]
