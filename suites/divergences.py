@@ -16,6 +16,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import oracle
+
 from .divergence_conditions import CONDITIONS, SHAPE_CONDITIONS  # noqa: F401 (re-exported for tests)
 
 DIRECTORY = Path(__file__).resolve().parent.parent / "adapters" / "known_divergences"
@@ -65,7 +67,7 @@ class Divergence:
                 input_shape=None, masked=None) -> bool:
         """Whether the entry is about this case at all (layer, config, device, dtype, check, kind of failure);
         a shape condition needs the case's input_shape. Whether it explains the failure is `explains`."""
-        if outcome != self.outcome or check not in self.checks or layer not in self.layers:
+        if outcome != self.outcome or check not in self.checks or not self.names(layer):
             return False
         if self.masked is not None and masked is not None and masked != self.masked:
             return False
@@ -80,6 +82,15 @@ class Divergence:
         if self.condition in SHAPE_CONDITIONS:
             return input_shape is not None and SHAPE_CONDITIONS[self.condition](config, input_shape)
         return self.condition is None or CONDITIONS[self.condition](config)
+
+    def names(self, layer: str) -> bool:
+        """Whether `layers` covers the layer: by class name, by its oracle family ("family:convolution"), or
+        "*" (every layer: an entry whose condition already says where, e.g. a regularizer factor float32 cannot
+        hold, so that a new layer with that parameter needs no edit here)."""
+        if layer in self.layers or "*" in self.layers:
+            return True
+        registered = oracle.LAYERS.get(layer)
+        return registered is not None and f"family:{registered.family}" in self.layers
 
     def explains_error(self, exc: BaseException) -> str | None:
         """None when the exception is the one the entry describes, else why not."""

@@ -70,7 +70,7 @@ PLANTED = {
     "LeakyReLU output negated": ("tf_keras", LEAKY, "float64", "forward", lambda c, w, x, y: -y,
                                  "tf-keras-leaky-slope-float32-attribute"),
     "Keras 3 GRU output times 3": ("keras", GRU, "float64", "forward", lambda c, w, x, y: 3 * y,
-                                   "keras3-hard-sigmoid-recurrent"),
+                                   "keras3-hard-sigmoid"),
     "Dense(hard_sigmoid) output + 1": ("keras", DENSE_HS, "float32", "forward", lambda c, w, x, y: y + 1,
                                        "keras3-hard-sigmoid"),
 }

@@ -18,7 +18,9 @@ ENTRIES = [d for name in adapters.names() for d in divergences.load(name)]
 @pytest.mark.parametrize("entry", ENTRIES, ids=[f"{d.adapter}-{d.id}" for d in ENTRIES])
 def test_entry_is_well_formed(entry):
     assert entry.reason and "\n" not in entry.reason, f"{entry.id}: the reason must be one line"
-    assert set(entry.layers) <= set(oracle.LAYERS), f"{entry.id}: unknown layers {entry.layers}"
+    families = {f"family:{layer.family}" for layer in oracle.LAYERS.values()}
+    assert set(entry.layers) <= set(oracle.LAYERS) | families | {"*"}, f"{entry.id}: unknown layers {entry.layers}"
+    assert "*" not in entry.layers or entry.condition or entry.when, f"{entry.id}: layers = ['*'] needs a condition"
     assert entry.outcome in ("mismatch", "error", "accepts"), f"{entry.id}: outcome={entry.outcome!r}"
     assert all(isinstance(v, list) for v in entry.when.values()), f"{entry.id}: `when` values must be lists"
     assert {"config", "input_shape", "seed", "check", "device", "dtype"} <= set(entry.witness), entry.id
