@@ -7,6 +7,9 @@ STAMP := $(VENV)/.requirements-installed
 # The browser test of the report (suites/test_reports_browser.py) drives Debian's chromium through chromedriver.
 BROWSER_STAMP := $(VENV)/.chromium-installed
 PROFILE ?= ci
+# `make test` draws this many examples per hypothesis test of the ci profile (CI's time on a 2-core machine);
+# `make report` draws the profile's 40 (CONFORMANCE_EXAMPLES=N changes it).
+TEST_EXAMPLES ?= 10
 REPORT_DIR ?= reports/out
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider --hypothesis-profile=$(PROFILE)
 
@@ -31,7 +34,7 @@ $(BROWSER_STAMP): $(STAMP)
 # The project's tests: oracle self-tests, conformance on every installed backend, report and benchmark code
 # (benchmarks run once, untimed, so their correctness guards are exercised).
 test: $(STAMP) $(BROWSER_STAMP)
-	$(PYTEST) -n 2 --benchmark-disable --report-dir=results/test suites
+	CONFORMANCE_EXAMPLES=$(TEST_EXAMPLES) $(PYTEST) -n 2 --benchmark-disable --report-dir=results/test suites
 
 # Every suite that writes result records: conformance (shape, forward, gradient), the common layer API and Keras 1
 # configs on the real backends (round_trip, keras1_native), training mode (incl. recurrent dropout), weight

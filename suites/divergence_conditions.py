@@ -70,11 +70,14 @@ CONDITIONS = {
     and cfg["embeddings_initializer"]["config"]["mode"] != "fan_avg",
     # hard_sigmoid as activation or recurrent_activation, anywhere in the config (an RNN's cells, a wrapped layer)
     "uses_hard_sigmoid": lambda cfg: _uses(cfg, "hard_sigmoid"),
-    # a wrapper (Bidirectional) whose inner recurrent layer returns sequences
-    "wrapped_return_sequences": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("return_sequences")),
     # RNN over a list of cells of which one carries two states (LSTMCell)
     "stacked_two_state_cell": lambda cfg: isinstance(cfg.get("cell"), list) and any(
         c.get("class_name") == "LSTMCell" for c in cfg["cell"]),
+    # a wrapper (Bidirectional) whose inner recurrent layer returns sequences, unrolled or not
+    "wrapped_return_sequences_not_unrolled": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get(
+        "return_sequences")) and not cfg.get("layer", {}).get("config", {}).get("unroll"),
+    "wrapped_return_sequences_unrolled": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get(
+        "return_sequences")) and bool(cfg.get("layer", {}).get("config", {}).get("unroll")),
     "wrapped_go_backwards": lambda cfg: bool(cfg.get("layer", {}).get("config", {}).get("go_backwards")),
     # recurrent `implementation` (a computation mode: 2.2.x kept the value given): tf-keras rewrites 2 to 1 when
     # recurrent_dropout is set; Keras 3's get_config omits it (a copy runs its default 2, 1 with recurrent_dropout)

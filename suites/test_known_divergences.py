@@ -50,6 +50,9 @@ def test_witness_still_diverges(entry):
         why = entry.explains_error(judged(error))
         assert why is None, f"stale known divergence {entry.adapter}:{entry.id}: {why}"
         return
+    if w["check"] == "mask_chain":  # Masking(mask_value) -> the layer, as a real Keras model (test_mask_consumption)
+        _replay_mask_chain(entry, adapter, w)
+        return
     case = Case.from_spec(w)
     why = adapter.supports(oracle.normalize(case.config), w["device"], w["dtype"])
     if why:
@@ -113,3 +116,22 @@ def test_every_named_condition_is_used():
     source = (Path(__file__).parent / "divergence_conditions.py").read_text()
     unused = [n for n in (*CONDITIONS, *SHAPE_CONDITIONS) if n not in used and source.count(f'"{n}"') < 2]
     assert not unused, f"conditions no entry uses: {unused}"
+
+
+def _replay_mask_chain(entry, adapter, w) -> None:
+    """A mask_chain witness: Masking(mask_value=1.5) in front of the layer; it must fail as the entry says."""
+    import numpy as np
+
+    from . import mask_chain
+    case = Case.from_spec({**w, "mask": False})
+    cfg = oracle.normalize(case.config)
+    head = oracle.normalize({"class_name": "Masking", "config": {"mask_value": 1.5}})
+    _, w2, _ = mask_chain.arrays(case, w["dtype"])
+    x, _ = mask_chain.masked_input(case, w["dtype"], 1.5)
+    with np.errstate(all="ignore"):
+        mask, y, bound = mask_chain.truth(head, [], cfg, w2, x, w["dtype"])
+    got_mask, got = mask_chain.keras_chain(adapter, head, [], cfg, w2, x, w["dtype"])
+    cs = mask_chain.comparisons(mask, got_mask, y, bound, got)
+    assert not all(c.ok for c in cs), f"stale known divergence {entry.adapter}:{entry.id}: the chain now agrees"
+    why = entry.explains_bounded(cs) if not entry.semantics else None
+    assert why is None, f"{entry.adapter}:{entry.id} no longer describes its witness: {why}"

@@ -86,6 +86,10 @@ class ZerosAtMaskedSteps(Derived):
     def _apply(self, config, ys, mask):
         if mask is None:
             return ys
+        if config["config"]["layer"]["config"].get("go_backwards"):
+            # the forward copy then runs backwards and returns its sequence in that order, and the backward
+            # copy's sequence is reversed back from forward order: both halves' zeros sit at the reversed steps
+            mask = np.asarray(mask)[:, ::-1]
         m = lambda a: a * np.asarray(mask, np.float64).reshape(mask.shape + (1,) * (np.ndim(a) - 2))  # noqa: E731
         if not isinstance(ys, list):
             return m(ys)
