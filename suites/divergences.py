@@ -187,8 +187,10 @@ def match(adapter: str, layer: str, config: dict, device: str, dtype: str, check
     if len(found) > 1:
         # a composed alternative whose extra part this case cannot show (keras3_hard_sigmoid + zeros at masked
         # steps on a call with no masked step) is not a second explanation: the simplest one that holds is kept
-        simpler = [d for d in found if not any(d.semantics and e.semantics and set(e.semantics) < set(d.semantics)
-                                                for e in found)]
+        # and a modelled explanation is more specific than a bound that also holds
+        modelled = [d for d in found if d.semantics] or found
+        simpler = [d for d in modelled if not any(d.semantics and e.semantics and set(e.semantics) < set(d.semantics)
+                                                   for e in modelled)]
         found = simpler if len(simpler) == 1 else found
     if len(found) > 1:
         raise Overlap(f"known-divergence entries {', '.join(d.id for d in found)} of {adapter} all explain one "
