@@ -15,7 +15,7 @@ from .base import Derived
 from .layers import (Float32Arithmetic, HalfPixelCentres, Keras3HardSigmoid, KerasReLU, SlopeFloat32,
                      StatesInCellOrder, ZerosAtMaskedSteps)
 from .weights import (BatchMeanActivityLoss, BiasedMovingVariance, ConstantFloat32, KerasVarianceScaling,
-                      MomentumFloat32, NoActivityLoss, RegularizerFactorsFloat32, TorchDepthwiseFans,
+                      MomentumFloat32, NoActivityLoss, RegularizerFactorsFloat32, TfKerasMovingVariance, TorchDepthwiseFans,
                       TorchEmbeddingFans, UnbiasedMovingVariance)
 
 SEMANTICS: dict[str, type[Derived]] = {
@@ -23,7 +23,7 @@ SEMANTICS: dict[str, type[Derived]] = {
     "slope_float32": SlopeFloat32, "keras_relu": KerasReLU, "keras3_hard_sigmoid": Keras3HardSigmoid,
     "zeros_at_masked_steps": ZerosAtMaskedSteps, "states_in_cell_order": StatesInCellOrder,
     "biased_moving_variance": BiasedMovingVariance, "unbiased_moving_variance": UnbiasedMovingVariance,
-    "momentum_float32": MomentumFloat32, "batch_mean_activity_loss": BatchMeanActivityLoss,
+    "tf_keras_moving_variance": TfKerasMovingVariance, "momentum_float32": MomentumFloat32, "batch_mean_activity_loss": BatchMeanActivityLoss,
     "no_activity_loss": NoActivityLoss,
     "regularizer_factors_float32": RegularizerFactorsFloat32, "keras_variance_scaling": KerasVarianceScaling,
     "constant_float32": ConstantFloat32, "torch_embedding_fans": TorchEmbeddingFans,

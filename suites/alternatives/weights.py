@@ -25,7 +25,11 @@ class MovingVariance(Derived):
         var = x.var(axis=red).reshape(-1)
         n = x.size // max(var.size, 1)
         m = c["momentum"]
-        return y, list(ws[:-1]) + [m * np.asarray(weights[-1], np.float64) + (1.0 - m) * var * self.factor(n)]
+        fed = var * self.fed_factor(x, c["axis"] % x.ndim, n)
+        return y, list(ws[:-1]) + [m * np.asarray(weights[-1], np.float64) + (1.0 - m) * fed]
+
+    def fed_factor(self, x, axis: int, n: int) -> float:
+        return self.factor(n)
 
 
 class BiasedMovingVariance(MovingVariance):
@@ -35,6 +39,14 @@ class BiasedMovingVariance(MovingVariance):
 class UnbiasedMovingVariance(MovingVariance):
     """Bessel's correction, var * n / (n - 1), fed to the moving average (torch's running_var)."""
     factor = staticmethod(lambda n: n / (n - 1.0) if n > 1 else math.inf)
+
+
+class TfKerasMovingVariance(MovingVariance):
+    """tf-keras: the biased variance, except on its fused channels_first path (a 4-D input normalized along axis
+    1), where the Bessel-corrected variance is fed (measured on tf-keras 2.21)."""
+
+    def fed_factor(self, x, axis: int, n: int) -> float:
+        return n / (n - 1.0) if x.ndim == 4 and axis == 1 and n > 1 else 1.0
 
 
 class MomentumFloat32(Derived):
