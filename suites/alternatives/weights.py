@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 import oracle
+from oracle import initializers
 
 from .base import Derived, edit, f32, objects
 
@@ -97,20 +98,36 @@ class KerasVarianceScaling(Derived):
     truncated variance is scale / fan), and fan n (not sqrt(n)) for a 1-D weight. Written as the documented
     initializer with another scale per weight: scale / 0.8796^2 for 'normal', scale / sqrt(n) for a 1-D weight."""
 
+    @staticmethod
+    def _rescaled(init: dict, n: int | None) -> dict:
+        """The documented VarianceScaling config that draws as the backend's does (n: a 1-D weight's length)."""
+        out = {"class_name": init["class_name"], "config": dict(init["config"])}
+        cfg = out["config"]
+        if cfg["distribution"] == "normal":
+            cfg["scale"] = cfg["scale"] / TRUNCATION ** 2
+        if n:
+            cfg["scale"] = cfg["scale"] / math.sqrt(n)
+        return out
+
     def initializer_facts(self, config, input_shape):
-        shapes = dict(zip(oracle.weight_params(config), oracle.weight_shapes(config, input_shape)))
+        prefixes = oracle.weight_params(config)
+        shapes = dict(zip(prefixes, oracle.weight_shapes(config, input_shape)))
+        vs = {p for p in prefixes if isinstance(config["config"].get(f"{p}_initializer"), dict)
+              and config["config"][f"{p}_initializer"].get("class_name") == "VarianceScaling"}
 
         def fn(c):
-            for prefix, shape in shapes.items():
-                init = c.get(f"{prefix}_initializer")
-                if not (isinstance(init, dict) and init.get("class_name") == "VarianceScaling"):
-                    continue
-                cfg = init["config"]
-                if cfg["distribution"] == "normal":
-                    cfg["scale"] = cfg["scale"] / TRUNCATION ** 2
-                if len(shape) == 1 and shape[0] > 0:
-                    cfg["scale"] = cfg["scale"] / math.sqrt(shape[0])
-        return self.base.initializer_facts(edit(config, fn), input_shape)
+            for prefix in vs:
+                shape = shapes[prefix]
+                c[f"{prefix}_initializer"] = self._rescaled(c[f"{prefix}_initializer"],
+                                                           shape[0] if len(shape) == 1 and shape[0] > 0 else None)
+        facts = self.base.initializer_facts(edit(config, fn), input_shape)
+        # unit_forget_bias: a 1-D bias drawn in parts, each part with its own length as its fan (1-D rule)
+        for i, (prefix, f) in enumerate(zip(prefixes, facts)):
+            if prefix in vs and f.kind == "blocks":
+                init = config["config"][f"{prefix}_initializer"]
+                facts[i] = initializers.blocks(f.shape, [part if part.kind == "exact" else initializers.facts(
+                    self._rescaled(init, b - a), (b - a,)) for a, b, part in f.parts])
+        return facts
 
 
 class ConstantFloat32(Derived):
