@@ -184,6 +184,9 @@ def match(adapter: str, layer: str, config: dict, device: str, dtype: str, check
     (`Overlap`): a record may carry one id only."""
     found = [d for d in candidates(adapter, layer, config, device, dtype, check, outcome, input_shape, masked)
              if evidence is None or evidence(d) is None]
+    if len(found) > 1:  # an entry of the layer itself is more specific than one inherited from a wrapped layer
+        own = [d for d in found if d.applies(layer, config, device, dtype, check, outcome, input_shape, masked)]
+        found = own if len(own) == 1 else found
     if len(found) > 1:
         # a composed alternative whose extra part this case cannot show (keras3_hard_sigmoid + zeros at masked
         # steps on a call with no masked step) is not a second explanation: the simplest one that holds is kept

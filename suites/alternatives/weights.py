@@ -43,11 +43,11 @@ class UnbiasedMovingVariance(MovingVariance):
 
 
 class TfKerasMovingVariance(MovingVariance):
-    """tf-keras: the biased variance, except on its fused channels_first path (a 4-D input normalized along axis
-    1), where the Bessel-corrected variance is fed (measured on tf-keras 2.21)."""
+    """tf-keras: the biased variance, except on its fused channels_first path (a 4-D or 5-D input normalized along
+    axis 1), where the Bessel-corrected variance is fed (measured on tf-keras 2.21)."""
 
     def fed_factor(self, x, axis: int, n: int) -> float:
-        return n / (n - 1.0) if x.ndim == 4 and axis == 1 and n > 1 else 1.0
+        return n / (n - 1.0) if x.ndim in (4, 5) and axis == 1 and n > 1 else 1.0
 
 
 class MomentumFloat32(Derived):
