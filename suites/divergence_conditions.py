@@ -44,6 +44,7 @@ CONDITIONS = {
     "vector_variance_scaling": lambda cfg: any(_is(cfg.get(f"{p}_initializer"), "VarianceScaling") for p in (
         "bias", "gamma", "beta", "moving_mean", "moving_variance", "alpha")),
     "depthwise_variance_scaling": lambda cfg: _is(cfg.get("depthwise_initializer"), "VarianceScaling"),
+    "depthwise_orthogonal": lambda cfg: _is(cfg.get("depthwise_initializer"), "Orthogonal"),
     "identity_initializer": lambda cfg: any(_is(v, "Identity") for k, v in cfg.items() if k.endswith("_initializer")),
     # a Constant initializer whose value float32 cannot hold exactly
     "constant_initializer_not_float32": lambda cfg: any(

@@ -143,6 +143,8 @@ def _problems(path: Path, e: dict) -> list[str]:
     if outcome == "mismatch" and bool(e.get("semantics")) == bool(e.get("outputs")):
         out.append(f"{where}: a mismatch entry names either its alternative semantics (semantics = ...) or the "
                    "outputs and largest error it covers (outputs = [...], max_error = ...)")
+    if any("[" in p for p in e.get("outputs", ())):
+        out.append(f"{where}: outputs are fnmatch patterns, where [...] is a character class: write * instead")
     if e.get("outputs") and not isinstance(e.get("max_error"), (int, float)):
         out.append(f"{where}: a bounded entry states max_error (in bound units)")
     return out

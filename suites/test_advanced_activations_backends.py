@@ -30,7 +30,8 @@ BOUNDARY = [  # (config, the outcome on the Keras adapters: pass, or the known d
     ({"class_name": "ReLU", "config": {"max_value": 1.0, "negative_slope": 0.25}}, None),
     ({"class_name": "ReLU", "config": {"max_value": 6}}, None),
     ({"class_name": "ReLU", "config": {"threshold": 0.5}}, "relu-at-threshold-is-zero"),
-    ({"class_name": "ReLU", "config": {"threshold": 1.0, "max_value": 0.5}}, "relu-threshold-above-max-value"),
+    # exactly at the kinks, threshold > max_value is the at-threshold entry's formula (keras_relu covers both)
+    ({"class_name": "ReLU", "config": {"threshold": 1.0, "max_value": 0.5}}, "relu-at-threshold-is-zero"),
     ({"class_name": "LeakyReLU", "config": {"alpha": 0.25}}, None),
     ({"class_name": "ELU", "config": {"alpha": 0.5}}, None),
 ]
