@@ -53,7 +53,7 @@ def training(case: Case, adapter, device: str, dtype: str, truth=DOCUMENTED):
     config = oracle.normalize(case.config)
     x, ws, g = arrays(case, dtype)
     bounds = truth.batch_norm_training_bounds(config["config"], ws, x, g, dtype)
-    expected, _ = truth.train_step(config, ws, x)
+    expected, _ = truth.train_step(config, ws, x, dtype=dtype)
     actual, _ = adapter.train_step(config, ws, x, device=device, dtype=dtype, seed=case.seed)
     cs = [compare("output", actual, expected, bounds["output"])]
     gx, gws = truth.vjp(config, ws, x, g, training=True)
@@ -73,7 +73,7 @@ def _moving(name: str):
         config = oracle.normalize(case.config)
         x, ws, g = arrays(case, dtype)
         i = _state_index(config, name)
-        _, expected = truth.train_step(config, ws, x)
+        _, expected = truth.train_step(config, ws, x, dtype=dtype)
         _, actual = adapter.train_step(config, ws, x, device=device, dtype=dtype, seed=case.seed)
         if len(actual) != len(expected):
             c = Comparison(name, False, float("inf"), float("inf"),

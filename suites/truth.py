@@ -30,7 +30,8 @@ class Truth:
     def vjp_bounds(self, config, weights, inputs, cotangents, dtype, **kw):
         return tolerance.vjp_bounds(config, weights, inputs, cotangents, dtype, **kw)
 
-    def train_step(self, config, weights, inputs, **kw):
+    def train_step(self, config, weights, inputs, dtype=None, **kw):
+        """`dtype`: the run's dtype, which the documented layer ignores (a backend's kernel choice may not)."""
         return oracle.train_step(config, weights, inputs, **kw)
 
     def batch_norm_training_bounds(self, cfg, weights, inputs, cotangents, dtype):

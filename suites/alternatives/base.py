@@ -49,8 +49,8 @@ class Derived(Truth):
             return self.base.vjp_bounds(self.reconfigure(config), weights, inputs, cotangents,
                                         self.bound_dtype(dtype), **kw)
 
-    def train_step(self, config, weights, inputs, **kw):
-        return self.base.train_step(self.reconfigure(config), weights, inputs, **kw)
+    def train_step(self, config, weights, inputs, dtype=None, **kw):
+        return self.base.train_step(self.reconfigure(config), weights, inputs, dtype=dtype, **kw)
 
     def batch_norm_training_bounds(self, cfg, weights, inputs, cotangents, dtype):
         inner = self.reconfigure({"class_name": "BatchNormalization", "config": cfg})["config"]

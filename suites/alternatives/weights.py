@@ -18,18 +18,18 @@ class MovingVariance(Derived):
     """The moving variance fed `factor(n)` times the biased batch variance (2.2.x: n / (n - 1 - epsilon))."""
     factor = staticmethod(lambda n: 1.0)
 
-    def train_step(self, config, weights, inputs, **kw):
-        y, ws = self.base.train_step(config, weights, inputs, **kw)
+    def train_step(self, config, weights, inputs, dtype=None, **kw):
+        y, ws = self.base.train_step(config, weights, inputs, dtype=dtype, **kw)
         c = config["config"]
         x = np.asarray(inputs, np.float64)
         red = tuple(i for i in range(x.ndim) if i != c["axis"] % x.ndim)
         var = x.var(axis=red).reshape(-1)
         n = x.size // max(var.size, 1)
         m = c["momentum"]
-        fed = var * self.fed_factor(x, c["axis"] % x.ndim, n)
+        fed = var * self.fed_factor(x, c["axis"] % x.ndim, n, dtype)
         return y, list(ws[:-1]) + [m * np.asarray(weights[-1], np.float64) + (1.0 - m) * fed]
 
-    def fed_factor(self, x, axis: int, n: int) -> float:
+    def fed_factor(self, x, axis: int, n: int, dtype: str | None) -> float:
         return self.factor(n)
 
 
@@ -43,11 +43,12 @@ class UnbiasedMovingVariance(MovingVariance):
 
 
 class TfKerasMovingVariance(MovingVariance):
-    """tf-keras: the biased variance, except on its fused channels_first path (a 4-D or 5-D input normalized along
-    axis 1), where the Bessel-corrected variance is fed (measured on tf-keras 2.21)."""
+    """tf-keras: the biased variance, except on its fused path (float32, a 4-D or 5-D input normalized along axis 1
+    or the last axis), where the Bessel-corrected variance is fed (measured on tf-keras 2.21)."""
 
-    def fed_factor(self, x, axis: int, n: int) -> float:
-        return n / (n - 1.0) if x.ndim in (4, 5) and axis == 1 and n > 1 else 1.0
+    def fed_factor(self, x, axis: int, n: int, dtype: str | None) -> float:
+        fused = dtype != "float64" and x.ndim in (4, 5) and axis in (1, x.ndim - 1)  # TF has no float64 fused kernel
+        return n / (n - 1.0) if fused and n > 1 else 1.0
 
 
 class MomentumFloat32(Derived):
