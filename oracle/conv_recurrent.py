@@ -26,7 +26,7 @@ import numpy as np
 from . import activations
 from .convolution import check_strides_dilation, conv, conv_vjp, spatial_output, split_shape
 from .params import REQUIRED, boolean, choice, int_tuple, invalid, positive_int
-from .recurrent import Cell, _select, dropped, gate_masks, shape_of
+from .recurrent import Cell, select_step, dropped, gate_masks, shape_of
 from .recurrent_layers import CELL_WEIGHT_PARAMS, register_sequence_layer
 from .sequence_ops import PRODUCT, Bilinear
 from .weight_objects import serialized_object
@@ -58,12 +58,12 @@ def _block(alg, w, k: int, f: int):
         out = np.zeros(full)
         out[..., k * f:(k + 1) * f] = g
         return [out]
-    return _select(alg, lambda a: a[..., k * f:(k + 1) * f], [w], back)
+    return select_step(alg, lambda a: a[..., k * f:(k + 1) * f], [w], back)
 
 
 def _channels(alg, a, source: int, target: int):
     """a with its channel axis moved from `source` to `target` (a pure move: its adjoint moves it back)."""
-    return _select(alg, lambda u: np.moveaxis(u, source, target), [a], lambda g: [np.moveaxis(g, target, source)])
+    return select_step(alg, lambda u: np.moveaxis(u, source, target), [a], lambda g: [np.moveaxis(g, target, source)])
 
 
 def _geometry(cfg) -> tuple[dict, dict]:

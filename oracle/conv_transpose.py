@@ -30,7 +30,7 @@ import math
 import numpy as np
 
 from . import activations
-from .convolution import _windows, activated, check_strides_dilation, conv, split_shape
+from .convolution import windows, activated, check_strides_dilation, conv, split_shape
 from .core import WEIGHT_PARAMS
 from .params import REQUIRED, boolean, choice, int_tuple, invalid, positive_int
 from .registry import Layer, register
@@ -112,7 +112,7 @@ def conv_transpose_vjp(x, kernel, bias, g, *, strides, padding, output_padding, 
     grad_x = conv(g_full, kernel, None, strides=strides, padding="valid", dilation_rate=dilation_rate,
                   data_format="channels_last")
     outer = list(range(rank + 1))  # batch and input positions
-    w = _windows(g_full, ks, strides, dilation_rate)  # (B, *n, F, *k)
+    w = windows(g_full, ks, strides, dilation_rate)  # (B, *n, F, *k)
     grad_k = np.moveaxis(np.tensordot(w, x, axes=(outer, outer)), 0, rank)  # (F, *k, C) -> (*k, F, C)
     grads = [grad_k] + ([g.sum(axis=tuple(outer))] if bias is not None else [])
     return (np.moveaxis(grad_x, -1, 1) if data_format == "channels_first" else grad_x), grads

@@ -39,7 +39,7 @@ def output_length(size: int, k: int, s: int, d: int, padding: str) -> int:
     return (size - (k - 1) * d - 1) // s + 1
 
 
-def _windows(xp, kernel_size, strides, dilation_rate):
+def windows(xp, kernel_size, strides, dilation_rate):
     """(B, *out, C, *k) strided view of the padded channels_last input xp."""
     rank = len(kernel_size)
     span = [(k - 1) * d + 1 for k, d in zip(kernel_size, dilation_rate)]
@@ -49,7 +49,7 @@ def _windows(xp, kernel_size, strides, dilation_rate):
     return w[index]
 
 
-def _padded(x, kernel_size, strides, dilation_rate, padding):
+def padded(x, kernel_size, strides, dilation_rate, padding):
     p = pads(x.shape[1:-1], kernel_size, strides, dilation_rate, padding)
     return np.pad(x, [(0, 0)] + p + [(0, 0)]), p
 
@@ -59,8 +59,8 @@ def conv(x, kernel, bias, *, strides, padding, dilation_rate, data_format):
     rank = kernel.ndim - 2
     if data_format == "channels_first":
         x = np.moveaxis(x, 1, -1)
-    xp, _ = _padded(x, kernel.shape[:rank], strides, dilation_rate, padding)
-    w = _windows(xp, kernel.shape[:rank], strides, dilation_rate)
+    xp, _ = padded(x, kernel.shape[:rank], strides, dilation_rate, padding)
+    w = windows(xp, kernel.shape[:rank], strides, dilation_rate)
     # window axes: rank+1 is the channel, rank+2.. the kernel taps; kernel axes: taps then channel.
     y = np.tensordot(w, kernel, axes=(list(range(rank + 2, 2 * rank + 2)) + [rank + 1], list(range(rank + 1))))
     if bias is not None:
@@ -74,8 +74,8 @@ def conv_vjp(x, kernel, bias, g, *, strides, padding, dilation_rate, data_format
     ks = kernel.shape[:rank]
     if data_format == "channels_first":
         x, g = np.moveaxis(x, 1, -1), np.moveaxis(g, 1, -1)
-    xp, p = _padded(x, ks, strides, dilation_rate, padding)
-    w = _windows(xp, ks, strides, dilation_rate)
+    xp, p = padded(x, ks, strides, dilation_rate, padding)
+    w = windows(xp, ks, strides, dilation_rate)
     outer = list(range(rank + 1))  # batch and output positions
     grad_k = np.moveaxis(np.tensordot(w, g, axes=(outer, outer)), 0, rank)  # (C, *k, F) -> (*k, C, F)
     # The input gradient scatters g @ kernel[tap].T back to every tap's strided positions: a loop over the

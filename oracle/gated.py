@@ -24,7 +24,7 @@ import numpy as np
 from . import activations
 from .nested import nested_layers
 from .params import REQUIRED, boolean, invalid, positive_int
-from .recurrent import SIMPLE_CELL, Cell, _select, dropped, gate_masks, shape_of
+from .recurrent import SIMPLE_CELL, Cell, select_step, dropped, gate_masks, shape_of
 from .recurrent_layers import CELL_WEIGHT_PARAMS, SEQUENCE_OPTIONS, register_cell, register_sequence_layer
 from .sequence_ops import PRODUCT, matmul
 from .weight_objects import serialized_object
@@ -45,7 +45,7 @@ def block(alg, a, width: int, i: int):
         out = np.zeros(g.shape[:-1] + (shape_of(alg, a)[-1],))
         out[..., i * width:(i + 1) * width] = g
         return [out]
-    return _select(alg, lambda v: v[..., i * width:(i + 1) * width], [a], back)
+    return select_step(alg, lambda v: v[..., i * width:(i + 1) * width], [a], back)
 
 
 def row(alg, a, i: int):
@@ -54,7 +54,7 @@ def row(alg, a, i: int):
         out = np.zeros((2,) + g.shape)
         out[i] = g
         return [out]
-    return _select(alg, lambda v: v[i], [a], back)
+    return select_step(alg, lambda v: v[i], [a], back)
 
 
 def dot(alg, a, w):

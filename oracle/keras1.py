@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from .params import FRAMEWORK_KEYS, REQUIRED, boolean, choice, invalid, positive_int
+from .registry import LAYERS as KERAS2
 
 Parser = Callable[[str, str, Any], Any]
 
@@ -210,7 +211,6 @@ ROWS: dict[str, Keras1Layer] = {layer.row: layer for layer in LAYERS.values()}
 
 def _only_keras1_args(layer: Keras1Layer) -> set[str]:
     """Arguments whose presence marks a config of a shared class name (MaxPooling2D ...) as Keras 1."""
-    from .registry import LAYERS as KERAS2
     return set(layer.spec) - set(KERAS2[layer.target].spec) if layer.target in KERAS2 else set(layer.spec)
 
 

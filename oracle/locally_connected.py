@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from . import activations
-from .convolution import _windows, output_length, split_shape
+from .convolution import windows, output_length, split_shape
 from .core import WEIGHT_PARAMS
 from .params import REQUIRED, boolean, choice, int_tuple, invalid, positive_int
 from .registry import Layer, register
@@ -25,7 +25,7 @@ def _patches(x, kernel_size, strides, data_format):
     """(B, P, prod(k)*C) patches of x in the kernel's row order, and the spatial output sizes."""
     rank = len(kernel_size)
     first = data_format == "channels_first"
-    w = _windows(np.moveaxis(x, 1, -1) if first else x, kernel_size, strides, (1,) * rank)  # (B, *out, C, *k)
+    w = windows(np.moveaxis(x, 1, -1) if first else x, kernel_size, strides, (1,) * rank)  # (B, *out, C, *k)
     out = w.shape[1:rank + 1]
     if not first:
         w = np.moveaxis(w, rank + 1, -1)  # (B, *out, *k, C)

@@ -55,7 +55,7 @@ def _axes(cfg: dict, ndim: int) -> tuple[int, tuple[int, ...]]:
     return axis, tuple(i for i in range(ndim) if i != axis)
 
 
-def _unpack(cfg: dict, weights: list, ndim: int):
+def unpack_weights(cfg: dict, weights: list, ndim: int):
     """(gamma, beta, moving_mean, moving_variance) reshaped to broadcast against the input (gamma 1, beta 0 when
     absent), and the reduction axes."""
     axis, red = _axes(cfg, ndim)
@@ -79,12 +79,12 @@ def batch_norm(x, mean, var, gamma, beta, epsilon):
 
 
 def _forward(cfg, weights, x):
-    gamma, beta, mean, var, _ = _unpack(cfg, weights, x.ndim)
+    gamma, beta, mean, var, _ = unpack_weights(cfg, weights, x.ndim)
     return batch_norm(x, mean, var, gamma, beta, cfg["epsilon"])
 
 
 def _vjp(cfg, weights, x, g):
-    gamma, beta, mean, var, red = _unpack(cfg, weights, x.ndim)
+    gamma, beta, mean, var, red = unpack_weights(cfg, weights, x.ndim)
     r = 1.0 / np.sqrt(var + cfg["epsilon"])
     d = x - mean
     return g * gamma * r, _pack(cfg, np.sum(g * d * r, axis=red), np.sum(g, axis=red),
@@ -93,12 +93,12 @@ def _vjp(cfg, weights, x, g):
 
 def _abs_forward(cfg, aw, ax):
     """The absolute terms: |gamma| (|x| + |mean|) / sqrt(var + eps) + |beta| (x - mean would cancel at |x|)."""
-    gamma, beta, mean, var, _ = _unpack(cfg, aw, ax.ndim)
+    gamma, beta, mean, var, _ = unpack_weights(cfg, aw, ax.ndim)
     return gamma * (ax + mean) / np.sqrt(var + cfg["epsilon"]) + beta
 
 
 def _abs_vjp(cfg, aw, ax, ag):
-    gamma, beta, mean, var, red = _unpack(cfg, aw, ax.ndim)
+    gamma, beta, mean, var, red = unpack_weights(cfg, aw, ax.ndim)
     r = 1.0 / np.sqrt(var + cfg["epsilon"])
     s = ax + mean
     return ag * gamma * r, _pack(cfg, np.sum(ag * s * r, axis=red), np.sum(ag, axis=red),
@@ -112,7 +112,7 @@ def batch_moments(x: np.ndarray, red: tuple) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _train(cfg, weights, x, rng):
-    gamma, beta, moving_mean, moving_var, red = _unpack(cfg, weights, x.ndim)
+    gamma, beta, moving_mean, moving_var, red = unpack_weights(cfg, weights, x.ndim)
     mean, var = batch_moments(x, red)
     y = batch_norm(x, mean, var, gamma, beta, cfg["epsilon"])
     n = x.size // mean.size
@@ -124,7 +124,7 @@ def _train(cfg, weights, x, rng):
 
 def _train_vjp(cfg, weights, x, g):
     """The batch-statistics gradient: r/n * (n g' - sum g' - xhat * sum(g' xhat)), g' = gamma g."""
-    gamma, beta, _, _, red = _unpack(cfg, weights, x.ndim)
+    gamma, beta, _, _, red = unpack_weights(cfg, weights, x.ndim)
     mean, var = batch_moments(x, red)
     r = 1.0 / np.sqrt(var + cfg["epsilon"])
     xhat = (x - mean) * r
@@ -168,4 +168,5 @@ register(Layer(
     state=lambda cfg: (cfg["scale"] + cfg["center"], cfg["scale"] + cfg["center"] + 1),
     # get_weights() order: gamma (scale), beta (center), moving_mean, moving_variance
     weight_params=lambda cfg: ["gamma"] * cfg["scale"] + ["beta"] * cfg["center"] + ["moving_mean", "moving_variance"],
+    error_model="batch_statistics",
 ))

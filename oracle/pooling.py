@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from .convolution import _windows, output_length, pads
+from .convolution import windows, output_length, pads
 from .params import choice, int_tuple
 from .registry import Layer, register
 
@@ -43,8 +43,8 @@ def _pooled_windows(x, pool_size, strides, padding, fill):
     xp = np.pad(x, [(0, 0)] + p + [(0, 0)], constant_values=fill)
     ones = np.pad(np.ones((1,) + x.shape[1:-1] + (1,)), [(0, 0)] + p + [(0, 0)])
     taps = tuple(range(rank + 2, 2 * rank + 2))
-    count = _windows(ones, pool_size, strides, (1,) * rank).sum(axis=taps)[0]
-    return _windows(xp, pool_size, strides, (1,) * rank), p, count
+    count = windows(ones, pool_size, strides, (1,) * rank).sum(axis=taps)[0]
+    return windows(xp, pool_size, strides, (1,) * rank), p, count
 
 
 def pool(x: np.ndarray, *, mode: str, pool_size, strides, padding: str, data_format: str) -> np.ndarray:
@@ -144,10 +144,10 @@ def _make_windowed(rank: int, mode: str):
     def reductions(cfg, shape):
         # An input element sits in up to prod(ceil(k/s)) windows; the gradient sums their cotangents. A max
         # selects one element (no sum); an average sums k terms and divides once.
-        windows = math.prod(-(-k // s) for k, s in zip(cfg["pool_size"], _strides(cfg)))
+        covering = math.prod(-(-k // s) for k, s in zip(cfg["pool_size"], _strides(cfg)))
         if mode == "max":
-            return {"output": 1, "input": windows}
-        return {"output": math.prod(cfg["pool_size"]) + 1, "input": windows + 1}
+            return {"output": 1, "input": covering}
+        return {"output": math.prod(cfg["pool_size"]) + 1, "input": covering + 1}
 
     return register(Layer(
         name=name, family="pooling",

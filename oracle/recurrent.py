@@ -22,11 +22,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .sequence_ops import EXACT, Tape, matmul
+from .registry import LAYERS
+from .sequence_ops import EXACT, PRODUCT, Tape, matmul
 
-Program = Callable[..., list]
-PROGRAMS: dict[str, Program] = {}  # class name -> program (what `trace` runs)
-DRAWS: dict[str, Callable] = {}  # class name -> (cfg, rng, [input shapes]) -> its training-mode dropout masks
+Program = Callable[..., list]  # a registered Layer's `program` (oracle/registry.py)
 
 
 @dataclass(frozen=True)
@@ -57,10 +56,10 @@ def _take(alg, x, t: int):
         out = np.zeros((g.shape[0], n) + g.shape[1:])
         out[:, t] = g
         return [out]
-    return _select(alg, lambda a: a[:, t], [x], back)
+    return select_step(alg, lambda a: a[:, t], [x], back)
 
 
-def _select(alg, fn, xs, adjoint):
+def select_step(alg, fn, xs, adjoint):
     return alg.select(fn, *xs, adjoint=adjoint) if isinstance(alg, Tape) else alg.select(fn, *xs)
 
 
@@ -69,12 +68,12 @@ def where_mask(alg, m: np.ndarray, a, b):
     def keep(u, v):
         mm = m.reshape((-1,) + (1,) * (np.ndim(u) - 1))
         return np.where(mm, u, v)
-    return _select(alg, keep, [a, b], lambda g: [keep(g, 0.0 * g), keep(0.0 * g, g)])
+    return select_step(alg, keep, [a, b], lambda g: [keep(g, 0.0 * g), keep(0.0 * g, g)])
 
 
 def stack_time(alg, outs: list):
     """The per-step outputs as one (batch, timesteps, ...) sequence."""
-    return _select(alg, lambda *ys: np.stack(ys, axis=1), outs,
+    return select_step(alg, lambda *ys: np.stack(ys, axis=1), outs,
                    lambda g: [g[:, t] for t in range(g.shape[1])])
 
 
@@ -130,7 +129,7 @@ def trace(alg, name: str, cfg: dict, weights: list, inputs, mask=None, dropout=N
     leaf = alg.leaf if isinstance(alg, Tape) else (lambda a: a)
     xs = [leaf(a) for a in _as_list(inputs)]
     ws = [leaf(w) for w in weights]
-    return PROGRAMS[name](alg, cfg, ws, xs, mask, dropout), xs, ws
+    return LAYERS[name].program(alg, cfg, ws, xs, mask, dropout), xs, ws
 
 
 def program_forward(name: str, cfg: dict, weights: list, inputs, mask=None, dropout=None, multi_output=False):
@@ -197,7 +196,6 @@ def affine(alg, x, kernel, h, recurrent, bias):
 
 def dropped(alg, a, mask):
     """a times a constant dropout mask (already scaled by 1/(1 - rate)), or a unchanged at inference."""
-    from .sequence_ops import PRODUCT
     return a if mask is None else alg.contract(PRODUCT, a, alg.constant(mask))
 
 

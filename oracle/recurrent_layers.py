@@ -38,7 +38,7 @@ SEQUENCE_OPTIONS = {
 }
 
 
-def _unpack(name: str, inputs, multi: bool):
+def unpack_inputs(name: str, inputs, multi: bool):
     """(x shape, [initial state shapes]) of a shape or a list of shapes [x, *states]."""
     if isinstance(inputs, list):
         if not multi:
@@ -51,7 +51,7 @@ def sequence_output_shape(name: str, cell: Cell, cell_config: Callable[[dict], d
     """output_shape of a layer running `cell` over time: (batch, timesteps, ...) -> the last output or the
     sequence, plus the final states with return_state; given initial states must have the states' shapes."""
     def output_shape(cfg, shape):
-        x, given = _unpack(name, shape, True)
+        x, given = unpack_inputs(name, shape, True)
         if len(x) < 3:
             raise ValueError(f"{name}: input_shape={x} is not allowed: expected (batch, timesteps, ...) of rank >= 3")
         ccfg = cell_config(cfg)
@@ -66,7 +66,7 @@ def sequence_output_shape(name: str, cell: Cell, cell_config: Callable[[dict], d
 
 def _leaf_state_shape(name: str, cell: Cell):
     def output_shape(cfg, shape):
-        x, states = _unpack(name, shape, True)
+        x, states = unpack_inputs(name, shape, True)
         expected = [tuple(s) for s in cell.state_shapes(cfg, x)]
         if len(x) < 2 or [tuple(s[1:]) for s in states] != [s[1:] for s in expected]:
             raise ValueError(f"{name}: input_shape={shape!r} is not allowed: expected [x_t (batch, features), "
@@ -81,14 +81,12 @@ def _shapes(x) -> list:
 
 def training_mode(name: str, draw: Callable, multi_output) -> dict:
     """Layer fields of a recurrent layer whose training mode drops units: `train` draws the layer's dropout masks
-    once for the call (`draw(cfg, rng, [input shapes])`, also kept in recurrent.DRAWS for the wrappers) and runs
-    the program with them; one sample of the distribution, so conformance is statistical (stochastic=True)."""
-    recurrent.DRAWS[name] = draw
-
+    once for the call (`draw(cfg, rng, [input shapes])`, also the layer's `dropout_draw` for the wrappers) and
+    runs the program with them; one sample of the distribution, so conformance is statistical (stochastic=True)."""
     def train(cfg, ws, x, rng, mask=None):
         dropout = draw(cfg, rng, _shapes(x))
         return recurrent.program_forward(name, cfg, ws, x, mask, dropout, multi_output(cfg)), ws
-    return {"train": train, "stochastic": True}
+    return {"train": train, "stochastic": True, "dropout_draw": draw}
 
 
 def _sequence_draw(cell: Cell, cell_config: Callable[[dict], dict]):
@@ -103,9 +101,8 @@ def _cell_draw(cell: Cell):
     return lambda cfg, rng, shapes: cell.draw(cfg, rng, tuple(shapes[0]), [tuple(s) for s in shapes[1:]])
 
 
-def _program_layer(name: str, family: str, spec: dict, program, output_shape, weight_shapes, multi_input,
+def program_layer(name: str, family: str, spec: dict, program, output_shape, weight_shapes, multi_input,
                    multi_output, uses_mask: bool = True, draw: Callable | None = None, **extra) -> Layer:
-    recurrent.PROGRAMS[name] = program
     if draw is not None:
         extra = {**extra, **training_mode(name, draw, multi_output)}
     return register(Layer(
@@ -115,6 +112,7 @@ def _program_layer(name: str, family: str, spec: dict, program, output_shape, we
         vjp=lambda cfg, ws, x, g, mask=None: recurrent.program_vjp(name, cfg, ws, x, g, mask),
         output_shape=output_shape, weight_shapes=weight_shapes,
         # the tolerance of a program runs the program itself in the bounded algebra (suites/bounded.py)
+        error_model="program", program=program,
         split_activation=lambda cfg: (None, "linear"),
         reductions=lambda cfg, shape: {"output": 0},
         multi_input=multi_input, multi_output=multi_output, uses_mask=uses_mask, **extra))
@@ -127,9 +125,9 @@ def register_sequence_layer(name: str, cell: Cell, spec: dict, *, family: str = 
     allowed, a list output [y, *final states] with return_state. `options`: the RNN options the layer documents
     (CuDNNGRU / CuDNNLSTM lack go_backwards and unroll)."""
     def weight_shapes(cfg, shape):
-        x, _ = _unpack(name, shape, True)
+        x, _ = unpack_inputs(name, shape, True)
         return cell.weight_shapes(cell_config(cfg), (x[0],) + tuple(x[2:]))
-    return _program_layer(name, family, {**spec, **options},
+    return program_layer(name, family, {**spec, **options},
                           recurrent.sequence_program(cell, cell_config),
                           sequence_output_shape(name, cell, cell_config), weight_shapes, "optional",
                           lambda cfg: bool(cfg.get("return_state")), weight_params=weight_params,
@@ -139,7 +137,7 @@ def register_sequence_layer(name: str, cell: Cell, spec: dict, *, family: str = 
 def register_cell(name: str, cell: Cell, spec: dict, *, family: str = "recurrent", weight_params=None,
                   **extra) -> Layer:
     """A cell as its own row: one step, [x_t, *states] -> [output, *new states]."""
-    return _program_layer(name, family, spec, recurrent.cell_program(cell), _leaf_state_shape(name, cell),
+    return program_layer(name, family, spec, recurrent.cell_program(cell), _leaf_state_shape(name, cell),
                           lambda cfg, shape: cell.weight_shapes(cfg, tuple(shape[0])), True, lambda cfg: True,
                           weight_params=weight_params, draw=None if cell.draw is None else _cell_draw(cell),
                           **extra)

@@ -67,6 +67,17 @@ class Layer:
     stochastic:      training mode draws random numbers: conformance there is statistical (suites/stochastic.py).
     index_input:     config -> whether the input holds integer indices (Embedding): it has no gradient (the VJP
                      returns zeros for it) and cannot be perturbed (finite differences move only the weights).
+    error_model:     which rule of the tolerance policy bounds the layer's rounding (suites/tolerance.py dispatches on
+                     it; one of ERROR_MODELS): "affine" (the default: a linear part of `reductions` terms per element,
+                     measured by `magnitude` / `abs_forward` or the linear part at |x|, then `split_activation`'s
+                     activation), "batch_statistics" (affine in inference with `abs_forward`; in training mode the
+                     batch moments are reduced over the batch, suites/tolerance.batch_norm_training_bounds),
+                     "program" (the layer is `program`, run in the bounded algebra: every operation rounds once)
+                     and "wrapped" (the wrapped layer's own model on the batch x time merged axis: TimeDistributed).
+    program:         (alg, cfg, weights, inputs, mask, dropout) -> [outputs]: the recurrent layers written once over
+                     the algebra of oracle/sequence_ops.py (oracle/recurrent.py); required by error_model "program".
+    dropout_draw:    (cfg, rng, [input shapes]) -> the dropout masks a program's training mode draws once per call
+                     (None: its training mode draws nothing); Bidirectional draws one per copy through it.
     state:           config -> indices (get_weights order) of non-trainable state that `train` updates
                      (BatchNormalization's moving statistics). No backend differentiates them, so gradient checks
                      skip them; the oracle's VJP still includes them (checked by finite differences).
@@ -98,9 +109,28 @@ class Layer:
     state: Callable[[Config], tuple] = lambda cfg: ()
     weight_params: Callable[[Config], list] | None = None
     index_input: Callable[[Config], bool] = lambda cfg: False
+    error_model: str = "affine"
+    program: Callable | None = None
+    dropout_draw: Callable | None = None
+
+    def __post_init__(self):
+        if self.error_model not in ERROR_MODELS:
+            raise ValueError(f"layer {self.name!r}: error_model={self.error_model!r} is not allowed: expected one "
+                             f"of {', '.join(ERROR_MODELS)}")
+        if (self.error_model == "program") != (self.program is not None):
+            raise ValueError(f"layer {self.name!r}: a program layer (and only one) has error_model='program'")
+
+
+# The rules of the tolerance policy (suites/tolerance.py), one per kind of computation.
+ERROR_MODELS = ("affine", "batch_statistics", "program", "wrapped")
 
 
 LAYERS: dict[str, Layer] = {}
+
+
+def programs() -> list[str]:
+    """The layers the oracle runs as programs (the recurrent layers, their cells, Bidirectional), sorted."""
+    return sorted(name for name, layer in LAYERS.items() if layer.program is not None)
 
 
 def register(layer: Layer) -> Layer:

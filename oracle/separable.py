@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from . import activations
-from .convolution import _padded, _windows, check_strides_dilation, spatial_output, split_shape
+from .convolution import padded, windows, check_strides_dilation, spatial_output, split_shape
 from .params import REQUIRED, boolean, choice, int_tuple, positive_int
 from .registry import Layer, register
 from .weight_objects import serialized_object
@@ -23,8 +23,8 @@ def _depthwise_last(x, kernel, *, strides, padding, dilation_rate):
     """channels_last depthwise step without bias: (y (B, *out, C*M), the (C, N, taps) window matrix)."""
     rank = kernel.ndim - 2
     ks, (channels, mult) = kernel.shape[:rank], kernel.shape[rank:]
-    xp, _ = _padded(x, ks, strides, dilation_rate, padding)
-    w = _windows(xp, ks, strides, dilation_rate)  # (B, *out, C, *k)
+    xp, _ = padded(x, ks, strides, dilation_rate, padding)
+    w = windows(xp, ks, strides, dilation_rate)  # (B, *out, C, *k)
     cols = np.moveaxis(w.reshape(-1, channels, math.prod(ks)), 1, 0)  # (C, N, taps)
     y = cols @ np.moveaxis(kernel.reshape(-1, channels, mult), 1, 0)  # (C, N, M)
     return np.moveaxis(y, 0, 1).reshape(w.shape[:rank + 1] + (channels * mult,)), cols
@@ -37,7 +37,7 @@ def _depthwise_last_vjp(x, kernel, cols, gz, *, strides, padding, dilation_rate)
     g = gz.reshape(gz.shape[:-1] + (channels, mult))  # (B, *out, C, M)
     gc = np.moveaxis(g.reshape(-1, channels, mult), 1, 0)  # (C, N, M)
     grad_k = np.moveaxis(np.swapaxes(cols, 1, 2) @ gc, 0, 1).reshape(kernel.shape)  # (taps, C, M) -> (*k, C, M)
-    xp, p = _padded(x, ks, strides, dilation_rate, padding)
+    xp, p = padded(x, ks, strides, dilation_rate, padding)
     gxp = np.zeros_like(xp)
     for tap in np.ndindex(*ks):  # scatter each tap's contribution back to its strided input positions
         index = (slice(None),) + tuple(slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in

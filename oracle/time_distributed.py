@@ -19,6 +19,7 @@ from .api import forward, output_shape, vjp, weight_shapes
 from .nested import nested_layer
 from .params import REQUIRED, invalid
 from .registry import LAYERS, Layer, register
+from .weight_parameters import weight_params
 
 NAME = "TimeDistributed"
 
@@ -82,7 +83,6 @@ def _reductions(cfg, shape):
 
 
 def _inner_weight_params(cfg):
-    from .weight_parameters import weight_params
     return weight_params(cfg["layer"])
 
 
@@ -96,4 +96,5 @@ register(Layer(
     weight_params=lambda cfg: _inner_weight_params(cfg),
     index_input=lambda cfg: _inner(cfg)[0].index_input(cfg["layer"]["config"]),
     state=lambda cfg: _inner(cfg)[0].state(cfg["layer"]["config"]),
+    error_model="wrapped",
 ))

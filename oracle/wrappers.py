@@ -27,8 +27,8 @@ from . import recurrent
 from .nested import nested_layer
 from .params import REQUIRED, invalid
 from .recurrent import shape_of, stack_time
-from .recurrent_layers import _program_layer, _unpack
-from .registry import LAYERS
+from .recurrent_layers import program_layer, unpack_inputs
+from .registry import LAYERS, programs
 from .sequence_ops import PRODUCT
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
@@ -39,8 +39,8 @@ def _inner(layer: str, param: str, value: Any) -> dict:
     Checked at parse time so that recurrent layers registered later (GRU, LSTM ...) join automatically."""
     cfg = nested_layer(what="a recurrent layer")(layer, param, value)
     name = cfg["class_name"]
-    if name not in recurrent.PROGRAMS or "go_backwards" not in LAYERS[name].spec:
-        allowed = sorted(n for n in recurrent.PROGRAMS if "go_backwards" in LAYERS[n].spec)
+    if name not in LAYERS or LAYERS[name].program is None or "go_backwards" not in LAYERS[name].spec:
+        allowed = [n for n in programs() if "go_backwards" in LAYERS[n].spec]
         raise invalid(layer, param, name, f"expected a recurrent layer: one of {', '.join(allowed)}")
     return cfg
 
@@ -97,15 +97,15 @@ def program(alg, cfg, weights, inputs, mask=None, dropout=None) -> list:
     x, states = inputs[0], list(inputs[1:])
     half_w, half_s = len(weights) // 2, len(states) // 2
     d_fwd, d_bwd = dropout if dropout is not None else (None, None)
-    ys = recurrent.PROGRAMS[name](alg, fwd, weights[:half_w], [x, *states[:half_s]], mask, d_fwd)
-    rs = recurrent.PROGRAMS[name](alg, bwd, weights[half_w:], [x, *states[half_s:]], mask, d_bwd)
+    ys = LAYERS[name].program(alg, fwd, weights[:half_w], [x, *states[:half_s]], mask, d_fwd)
+    rs = LAYERS[name].program(alg, bwd, weights[half_w:], [x, *states[half_s:]], mask, d_bwd)
     y_rev = _reverse_time(alg, rs[0]) if fwd["return_sequences"] else rs[0]
     return [*_merge(alg, cfg["merge_mode"], ys[0], y_rev), *ys[1:], *rs[1:]]
 
 
 def output_shape(cfg: dict, shape):
     name, fwd, _ = _copies(cfg)
-    x, given = _unpack("Bidirectional", shape, True)
+    x, given = unpack_inputs("Bidirectional", shape, True)
     if len(given) % 2:
         raise ValueError(f"Bidirectional: input_shape={shape!r} is not allowed: expected [x, *forward initial "
                          "states, *backward initial states] (as many for each direction)")
@@ -119,7 +119,7 @@ def output_shape(cfg: dict, shape):
 
 def weight_shapes(cfg: dict, shape) -> list:
     name, fwd, bwd = _copies(cfg)
-    x, _ = _unpack("Bidirectional", shape, True)
+    x, _ = unpack_inputs("Bidirectional", shape, True)
     return list(LAYERS[name].weight_shapes(fwd, x)) + list(LAYERS[name].weight_shapes(bwd, x))
 
 
@@ -130,13 +130,14 @@ def multi_output(cfg: dict) -> bool:
 def draw(cfg: dict, rng, shapes: list):
     """The two copies draw their own masks (2.2.x Bidirectional holds two layers, each drawing once per call)."""
     name, fwd, bwd = _copies(cfg)
-    if name not in recurrent.DRAWS:
+    inner = LAYERS[name].dropout_draw
+    if inner is None:
         return None
     half = (len(shapes) - 1) // 2
-    d = (recurrent.DRAWS[name](fwd, rng, [shapes[0], *shapes[1:1 + half]]),
-         recurrent.DRAWS[name](bwd, rng, [shapes[0], *shapes[1 + half:]]))
+    d = (inner(fwd, rng, [shapes[0], *shapes[1:1 + half]]),
+         inner(bwd, rng, [shapes[0], *shapes[1 + half:]]))
     return None if all(v is None for v in d) else d
 
 
-_program_layer("Bidirectional", "wrappers", SPEC, program, output_shape, weight_shapes, "optional", multi_output,
+program_layer("Bidirectional", "wrappers", SPEC, program, output_shape, weight_shapes, "optional", multi_output,
                draw=draw)

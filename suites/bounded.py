@@ -237,7 +237,8 @@ def _exact(a) -> Bounded:
 
 
 class ProgramBounds:
-    """The suites/tolerance.py CUSTOM entry of a layer registered as a program (oracle/recurrent.py)."""
+    """The suites/tolerance.py rule of error model "program": the layer's program (oracle/recurrent.py) run in the
+    bounded algebra."""
 
     @staticmethod
     def _inputs(x):
@@ -268,10 +269,3 @@ class ProgramBounds:
         recurrent.trace(alg, config["class_name"], config["config"], [_exact(w) for w in weights],
                         self._inputs(x), mask)
         return alg.kink
-
-
-def register_programs(custom: dict[str, object]) -> None:
-    """Every layer the oracle registered as a program gets ProgramBounds in `custom` (suites/tolerance.py passes
-    its CUSTOM: this module sits below it and cannot import it)."""
-    for name in recurrent.PROGRAMS:
-        custom.setdefault(name, ProgramBounds())

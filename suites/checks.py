@@ -13,7 +13,7 @@ import numpy as np
 
 import oracle
 from adapters import Adapter
-from oracle import recurrent
+
 
 from . import alternatives, divergences, tolerance, training, weight_checks
 from .backend_calls import BackendError, Calls
@@ -159,7 +159,7 @@ def representable(case: Case, dtype: str, check: str) -> bool:
     exponential activation fed back through time grows as exp(exp(...)), and a value beyond the dtype's range has
     no correct rounding to compare with. Only recurrent programs can get there from the bounded inputs drawn."""
     config = oracle.normalize(case.config)
-    if config["class_name"] not in recurrent.PROGRAMS:
+    if oracle.layer_of(config).program is None:
         return True
     x, ws, g = arrays(case, dtype)
     kw = _mask(case)

@@ -12,11 +12,12 @@ from hypothesis import strategies as st
 
 import oracle
 from oracle import activations, recurrent
+from oracle.registry import programs
 from oracle.sequence_ops import Exact, Tape
 
 from . import strategies, tolerance
 
-PROGRAMS = sorted(recurrent.PROGRAMS)
+PROGRAMS = programs()
 F32 = np.float32
 
 

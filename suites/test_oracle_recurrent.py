@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 
 import oracle
 from oracle import recurrent
+from oracle.registry import programs
 from oracle.gradients import STEP, directional_derivative
 
 from . import strategies, tolerance
 
-PROGRAMS = sorted(recurrent.PROGRAMS)
+PROGRAMS = programs()
 
 
 def _flat(y) -> np.ndarray:

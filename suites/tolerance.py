@@ -9,9 +9,11 @@ travels through the activation f. Every layer registered with `split_activation`
 elementwise activation, or the activation alone) uses this rule.
 
 The constants and the rules of one sum and one activation (`sum_bound`, `activation_bound`,
-`activation_vjp_bound`) are defined in suites/bounded.py, below this module, and re-exported here; the layers
-with a rule of their own (CUSTOM) are the programs (suites/bounded.py) and TimeDistributed
-(suites/tolerance_wrappers.py).
+`activation_vjp_bound`) are defined in suites/bounded.py, below this module, and re-exported here. Which rule
+bounds a layer is its registration's `error_model` (oracle/registry.py): "affine" and "batch_statistics" use the
+rule above (batch statistics add `batch_norm_training_bounds` for training mode), "program" runs the layer's
+program in the bounded algebra (suites/bounded.py), "wrapped" is the wrapped layer's rule on TimeDistributed's
+merged axis (suites/tolerance_wrappers.py). RULES, at the bottom, maps the last two.
 """
 from __future__ import annotations
 
@@ -21,16 +23,17 @@ import numpy as np
 
 import oracle
 from oracle import activations
-from oracle.normalization import _unpack, batch_moments
+from oracle.normalization import unpack_weights, batch_moments
 from oracle.pointwise import Pointwise, SoftmaxAlong
+from oracle.registry import ERROR_MODELS
 
-from . import bounded
 # The rules of one sum and one activation live in suites/bounded.py (below this module: its algebra needs them);
 # they are part of this policy's public names.
 from .bounded import (ACTIVATION_ROUNDING, ACTIVATION_ULPS, C_PRECISION, C_SEMANTIC,  # noqa: F401
-                      ROUNDING_MAGNITUDE, UNIT_ROUNDOFF, activation_bound, activation_vjp_bound, along_last, kind,
-                      rounding_magnitude, sum_bound)
+                      ROUNDING_MAGNITUDE, UNIT_ROUNDOFF, ProgramBounds, activation_bound, activation_vjp_bound,
+                      along_last, kind, rounding_magnitude, sum_bound)
 from .tolerance_wrappers import TimeDistributedBounds
+
 
 def _abs(x):
     """|x|, elementwise over a list of inputs too."""
@@ -59,17 +62,9 @@ def _parts(config, weights, x, dtype):
     return layer, cfg, lc, act, y, sum_bound(layer.reductions(cfg, _shape(x))["output"], dtype, mag)
 
 
-# Layers with their own rule: class name -> an object with forward_bound(config, weights, x, dtype, mask),
-# vjp_bounds(config, weights, x, g, dtype, mask) and kink_distance(config, weights, x, dtype, mask). The layers the
-# oracle writes as programs (the recurrent layers) carry the policy through every operation (suites/bounded.py).
-CUSTOM: dict[str, object] = {}
-
-
 def _custom(config: dict):
-    """The CUSTOM rule of a config's layer, or None (the programs register theirs on first use, so a program
-    registered after this module was imported has one too)."""
-    bounded.register_programs(CUSTOM)
-    return CUSTOM.get(oracle.layer_of(config).name)
+    """The rule of the layer's error model from RULES, or None for the affine rule of this module."""
+    return RULES.get(oracle.layer_of(config).error_model)
 
 
 def forward_bound(config: dict, weights: list, x: np.ndarray, dtype: str, mask=None):
@@ -227,7 +222,7 @@ def orthogonality_bound(rows: int, cols: int, gain: float, dtype: str) -> np.nda
 def batch_norm_training_bounds(cfg: dict, weights: list, x: np.ndarray, g: np.ndarray, dtype: str) -> dict:
     """Per-element bounds of a training step: 'output', 'moving_mean', 'moving_variance', 'input_grad',
     'gamma_grad', 'beta_grad' (arrays of the oracle's shapes)."""
-    gamma, beta, old_mean, old_var, red = _unpack(cfg, weights, x.ndim)
+    gamma, beta, old_mean, old_var, red = unpack_weights(cfg, weights, x.ndim)
     mean, var = batch_moments(x, red)
     n = x.size // mean.size
     eps, m = cfg["epsilon"], cfg["momentum"]
@@ -261,6 +256,12 @@ def batch_norm_training_bounds(cfg: dict, weights: list, x: np.ndarray, g: np.nd
     return out
 
 
-# TimeDistributed's rule calls this policy on its wrapped layer: it is handed the policy's functions (its module
-# sits below this one).
-CUSTOM["TimeDistributed"] = TimeDistributedBounds(forward_bound, vjp_bounds, kink_distance)
+# Error model -> an object with forward_bound(config, weights, x, dtype, mask), vjp_bounds(config, weights, x, g,
+# dtype, mask) and kink_distance(config, weights, x, dtype, mask); the models not named here use the affine rule
+# above. TimeDistributed's rule calls this policy on its wrapped layer: it is handed the policy's functions (its
+# module sits below this one).
+RULES = {"program": ProgramBounds(), "wrapped": TimeDistributedBounds(forward_bound, vjp_bounds, kink_distance)}
+AFFINE_MODELS = ("affine", "batch_statistics")
+if set(RULES) | set(AFFINE_MODELS) != set(ERROR_MODELS):  # a new error model needs its rule here
+    raise ImportError(f"suites/tolerance.py has no rule for error models "
+                      f"{sorted(set(ERROR_MODELS) - set(RULES) - set(AFFINE_MODELS))}")

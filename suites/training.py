@@ -50,6 +50,9 @@ def training(case: Case, adapter, device: str, dtype: str, truth=DOCUMENTED):
     layer = oracle.layer_of(case.config)
     if layer.stochastic:
         return _stochastic(case, adapter, device, dtype, truth)
+    if layer.error_model != "batch_statistics":  # the one deterministic training mode with bounds of its own
+        raise ValueError(f"training check: {layer.name} has error_model={layer.error_model!r}: no bound for a "
+                         "deterministic training mode")
     config = oracle.normalize(case.config)
     x, ws, g = arrays(case, dtype)
     bounds = truth.batch_norm_training_bounds(config["config"], ws, x, g, dtype)

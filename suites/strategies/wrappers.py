@@ -8,7 +8,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 import oracle
-from oracle import recurrent
+from oracle.registry import programs
 
 from .base import OMIT, Case, config
 
@@ -17,7 +17,7 @@ MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 def inner_layers() -> list[str]:
     """The recurrent layers Bidirectional can wrap (programs whose spec has go_backwards)."""
-    return sorted(n for n in recurrent.PROGRAMS if "go_backwards" in oracle.LAYERS[n].spec)
+    return [n for n in programs() if "go_backwards" in oracle.LAYERS[n].spec]
 
 
 @st.composite
