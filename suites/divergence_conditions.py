@@ -203,6 +203,9 @@ CONDITIONS["relu_slope_not_float32_below_max"] = lambda cfg: (
 # a VarianceScaling initializer that tf-keras / Keras 3 draw otherwise: a truncated normal, or on a 1-D weight
 CONDITIONS["keras_variance_scaling_differs"] = lambda cfg: (
     CONDITIONS["variance_scaling_normal"](cfg) or CONDITIONS["vector_variance_scaling"](cfg))
+# both at once in one layer (a GRU with a Constant recurrent and a lecun_uniform bias): one case shows both rules
+CONDITIONS["constant_not_float32_and_keras_variance_scaling"] = lambda cfg: (
+    CONDITIONS["constant_initializer_not_float32"](cfg) and CONDITIONS["keras_variance_scaling_differs"](cfg))
 
 
 def _batch(shapes) -> int:

@@ -16,17 +16,6 @@ PACKAGES = ("oracle", "adapters", "suites", "reports")
 TOP_MODULES = ("conftest.py",)
 FRAMEWORKS = frozenset({"tensorflow", "keras", "tf_keras", "torch", "jax"})
 
-# Cycles known and owned elsewhere, as the exact set of files of their strongly connected component: each is
-# left out of the main test and has an xfail test of its own (strict, so fixing it asks to remove the entry).
-KNOWN_CYCLES = {
-    # in HEAD but not in issue 13's list: the strategy families look up the package's assembled CASES / INPUTS
-    # at call time
-    frozenset({"suites/strategies/__init__.py", "suites/strategies/time_distributed.py",
-               "suites/strategies/weight_params.py", "suites/strategies/wrappers.py"}):
-        "suites/strategies families <-> the package's CASES (deferred): issue 13 item 6, not yet assigned",
-}
-
-
 @dataclass(frozen=True)
 class Edge:
     source: str     # importing module, dotted
@@ -196,19 +185,10 @@ def project():
 
 
 def test_no_import_cycle(project):
-    """No cycle anywhere but the known ones (their exact components: a module joining one fails here)."""
+    """No import cycle anywhere (a deferred import inside a function counts as an edge too)."""
     modules, graph, components = project
-    found = [c for c in components if _files(c, modules) not in KNOWN_CYCLES]
+    found = list(components)
     assert not found, "import cycles:\n" + "\n".join(line for c in found for line in cycles(graph, c, modules))
-
-
-@pytest.mark.parametrize("files", [pytest.param(f, id=" <-> ".join(sorted(f)), marks=pytest.mark.xfail(
-    reason=reason, strict=True)) for f, reason in KNOWN_CYCLES.items()])
-def test_known_cycle_is_gone(project, files):
-    """Each known cycle is still there (xfail); once it is gone the strict xfail fails: remove its entry."""
-    modules, graph, components = project
-    known = [c for c in components if _files(c, modules) == files]
-    assert not known, "\n".join(cycles(graph, known[0], modules))
 
 
 def test_params_is_a_leaf():

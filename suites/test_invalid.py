@@ -22,7 +22,7 @@ from .strategies import invalid_cases
 DRAWS = 40
 MORE_DRAWS = {"pooling": 150, "reshaping": 100, "convolution": 80, "conv_transpose": 80, "separable": 80,
               "noise": 50}
-FAMILIES = [(f.__name__.rsplit(".", 1)[-1], f.INVALID) for f in strategies._FAMILIES if hasattr(f, "INVALID")]
+FAMILIES = [(name, f.INVALID) for name, f in strategies.FAMILIES.items() if hasattr(f, "INVALID")]
 
 # The rejection the documentation implies. Seed 003 names one exception for invalid configs: ValueError
 # ("__异常__ - ValueError: 无效的构造参数", ConvLSTM2D; "ValueError: 如果参数 `merge_mode` 非法", Bidirectional),

@@ -27,7 +27,7 @@ from .metamorphic import RECORDED, Discarded, Example, discard_reason, known_div
 from .metamorphic import relation_fixture  # noqa: F401 (the `relation` fixture)
 from .strategies.wrappers import inner_layers
 
-INNER = [name for name in inner_layers() if name in strategies.CASES]
+INNER = [name for name in inner_layers() if strategies.record(name).cases is not None]
 # Each example runs the layer three to five times on a backend (and the oracle's bounds as often): a quarter of the
 # profile's examples keeps the file near a minute; the conformance suite draws the layers themselves in full.
 EXAMPLES = settings(RECORDED, max_examples=max(4, settings().max_examples // 4))

@@ -26,7 +26,7 @@ def _failed(comparisons) -> set[str]:
 @settings(max_examples=15)
 @given(data=strategies.st.data())
 def test_oracle_samples_pass_the_statistical_checks(layer, data):
-    case = data.draw(strategies.TRAINING[layer])
+    case = data.draw(strategies.record(layer).training)
     x, _, _ = arrays(case, "float64")
     config = oracle.normalize(case.config)
     y = oracle.forward(config, [], x, training=True, seed=case.seed)

@@ -78,7 +78,7 @@ def _fd_agrees(fn, args, v, g, analytic):
 
 
 @settings(max_examples=30)
-@given(case=strategies.TRAINING[BN])
+@given(case=strategies.record(BN).training)
 def test_training_vjp_against_finite_differences(case):
     """The batch-statistics gradient (x, gamma, beta) against central differences of the training output. The
     moving statistics do not enter that output, so their directions are 0. The allowance uses 100 roundings per

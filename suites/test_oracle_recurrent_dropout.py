@@ -22,9 +22,9 @@ class OracleSide:
         return oracle.forward(config, weights, x, training=training, seed=seed)
 
 
-@pytest.mark.parametrize("layer", sorted(strategies.recurrent_training.TRAINING))
+@pytest.mark.parametrize("layer", sorted(r.layer for r in strategies.FAMILIES["recurrent_training"].RECORDS))
 def test_oracle_samples_pass_the_probes(layer):
-    @given(case=strategies.TRAINING[layer])
+    @given(case=strategies.record(layer).training)
     def examples(case):
         ok, cs, _ = recurrent_dropout.dropout_check(case, OracleSide, "cpu", "float64")
         assert ok, [c for c in cs if not c.ok]

@@ -29,7 +29,7 @@ def test_training(target, check, recorder):
     adapter = adapters.get(name)
     recorder.skip_if_unsupported(adapter)
 
-    @given(case=strategies.TRAINING[layer])
+    @given(case=strategies.record(layer).training)
     def examples(case):
         outcome = checks.run(check, case, adapter, device, dtype)
         recorder.add(case, outcome)
@@ -42,4 +42,4 @@ def test_training(target, check, recorder):
 
 def test_every_training_layer_has_a_training_strategy():
     import oracle
-    assert {n for n, l in oracle.LAYERS.items() if l.train is not None} == set(strategies.TRAINING)
+    assert {n for n, l in oracle.LAYERS.items() if l.train is not None} == set(strategies.training_layers())

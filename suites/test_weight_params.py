@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import adapters
 import oracle
 
-from . import checks
+from . import checks, strategies
 from .recording import Recorder
 from .strategies import weight_params
 
@@ -42,7 +42,7 @@ def test_weight_params(target, check, recorder):
     recorder.skip_if_unsupported(adapter)
 
     @settings(max_examples=EXAMPLES)
-    @given(case=weight_params.weight_param_case(layer))
+    @given(case=strategies.record(layer).weight_params)
     def examples(case):
         outcome = checks.run(check, case, adapter, device, dtype)
         recorder.add(case, outcome)
@@ -58,8 +58,7 @@ def test_weight_params(target, check, recorder):
 def test_every_weighted_layer_maps_its_weight_params(layer, data):
     """weight_params names one prefix per weight, and each prefix has an initializer parameter (drawn cases, so
     the derandomized profile replays them; `.example()` would not)."""
-    from .strategies import CASES
-    case = data.draw(CASES[layer])
+    case = data.draw(strategies.cases(layer))
     shapes = oracle.weight_shapes(case.config, case.input_shape)
     prefixes = oracle.weight_params(case.config)
     assert len(prefixes) == len(shapes), f"{layer}: {prefixes} for {len(shapes)} weights"

@@ -2,14 +2,18 @@
 
 An example is a `Case` (raw config, input shape, data seed); its arrays are drawn from the seed in the
 adapter's dtype, so the same case replays exactly from three JSON-able values. Keys are sometimes left out of
-the raw config so that the documented defaults are exercised. Each layer family has its own module that
-exports `CASES` (layer -> strategy) and, where inputs need a special distribution, `INPUTS`. A multi-input
-layer's case holds one shape per input; `arrays` then draws one array per input (its `INPUTS` entry takes the
-list of shapes and returns the list of arrays).
+the raw config so that the documented defaults are exercised. Every report row has one `Record`
+(suites/strategies/base.py) that carries all the suites need: its cases, input and weight distributions,
+training-mode and weight-parameter cases. Each module of this package is one layer family; it exports `RECORDS`
+(or `records(catalog)` when its cases draw other rows' cases) and, optionally, `INVALID`: invalid configs of its
+layers. They are found by discovery: a new family module needs no edit here. A multi-input layer's case holds one
+shape per input; `arrays` then draws one array per input.
 """
 from __future__ import annotations
 
-from typing import Callable
+import importlib
+import pkgutil
+from types import ModuleType
 
 import numpy as np
 from hypothesis import strategies as st
@@ -17,48 +21,47 @@ from hypothesis import strategies as st
 import oracle
 from oracle import activations
 
-from . import conv_transpose, convolution, core, keras1, locally_connected, pooling, reshaping, separable
-from . import activity, advanced_activations, core_shapes, merge, noise, weight_params
-from . import conv_recurrent, embedding, gated, recurrent, time_distributed, wrappers
-from . import recurrent_training
-from .base import OMIT, Case, config, distinct_inputs  # noqa: F401  (re-exported)
+from .base import OMIT, Case, Catalog, Record, config, distinct_inputs, uniform_inputs  # noqa: F401  (re-exported)
 
-_FAMILIES = (core, convolution, separable, conv_transpose, locally_connected, pooling, reshaping,
-             advanced_activations, core_shapes, activity, merge, noise, weight_params, keras1,
-             embedding, time_distributed, recurrent, gated, conv_recurrent, wrappers, recurrent_training)
 
-CASES: dict[str, st.SearchStrategy[Case]] = {}
-# layer -> (rng, shape) -> input drawn in float64, for layers whose truth is ill-conditioned on plain uniform
-# inputs (max pooling: ties between the largest values of a window).
-INPUTS: dict[str, Callable[[np.random.Generator, tuple], np.ndarray]] = {}
-# layer -> (rng, shape, raw config) -> input, where the input depends on the config (Masking plants timesteps
-# equal to its mask_value).
-CONFIG_INPUTS: dict[str, Callable[[np.random.Generator, tuple, dict], np.ndarray]] = {}
-# layer -> (rng, canonical config, shapes) -> weights in float64, for weights with a constrained range (a
-# variance must be positive).
-WEIGHTS: dict[str, Callable[[np.random.Generator, dict, list], list[np.ndarray]]] = {}
-# layer -> strategy of training-mode cases (suites/test_training.py), for layers whose training mode differs.
-TRAINING: dict[str, st.SearchStrategy[Case]] = {}
-for _family in _FAMILIES:
-    CASES.update(_family.CASES)
-    INPUTS.update(getattr(_family, "INPUTS", {}))
-    CONFIG_INPUTS.update(getattr(_family, "CONFIG_INPUTS", {}))
-    WEIGHTS.update(getattr(_family, "WEIGHTS", {}))
-    TRAINING.update(getattr(_family, "TRAINING", {}))
+def _discover() -> tuple[dict[str, ModuleType], Catalog]:
+    """(family name -> module, row -> its record): every module of this package but base.py, sorted by name.
+    The `records(catalog)` families are called with the dict that collection fills, complete once this returns."""
+    families = {info.name: importlib.import_module(f"{__name__}.{info.name}")
+                for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name) if info.name != "base"}
+    catalog = Catalog()
+    for module in families.values():
+        if hasattr(module, "RECORDS") == hasattr(module, "records"):
+            raise ImportError(f"{module.__name__} must export RECORDS or records(catalog), not both or neither")
+        for record in module.RECORDS if hasattr(module, "RECORDS") else module.records(catalog):
+            catalog.add(record)
+    return families, catalog
+
+
+FAMILIES, RECORDS = _discover()
 
 # Invalid configs of every family: (raw config, input shape, parameter and value the error must name).
-invalid_cases = st.one_of([_family.INVALID for _family in _FAMILIES if hasattr(_family, "INVALID")])
+invalid_cases = st.one_of([f.INVALID for f in FAMILIES.values() if hasattr(f, "INVALID")])
 
-conv_case = convolution.conv_case  # used by the oracle self-tests
+conv_case = FAMILIES["convolution"].conv_case  # used by the oracle self-tests
+
+
+def record(layer: str) -> Record:
+    """The record of one report row (a class, or keras1.<Name>)."""
+    if layer not in RECORDS:
+        raise KeyError(f"no strategies record for layer {layer!r}: add a Record to its family module in "
+                       "suites/strategies/")
+    return RECORDS[layer]
 
 
 def cases(layer: str) -> st.SearchStrategy[Case]:
-    """Valid cases of one report row (a class, or keras1.<Name>); every row has a strategy (checked by a test)."""
-    return CASES[layer]
+    """Valid cases of one report row; every row has a strategy (checked by a test)."""
+    return record(layer).cases
 
 
-def uniform_inputs(rng: np.random.Generator, shape: tuple) -> np.ndarray:
-    return rng.uniform(-2.0, 2.0, size=shape)
+def training_layers() -> list[str]:
+    """The rows whose record has training-mode cases, sorted."""
+    return sorted(name for name, r in RECORDS.items() if r.training is not None)
 
 
 def arrays(case: Case, dtype: str) -> tuple[np.ndarray | list[np.ndarray], list[np.ndarray], np.ndarray]:
@@ -69,16 +72,12 @@ def arrays(case: Case, dtype: str) -> tuple[np.ndarray | list[np.ndarray], list[
     counted as error. Weights are scaled by 1/sqrt(fan_in) so pre-activations stay O(1), where every
     activation is neither saturated nor overflowing."""
     rng = np.random.default_rng(case.seed)
-    if case.multi_input:
-        shape = [tuple(s) for s in case.input_shape]
-        x = INPUTS.get(case.layer, lambda r, shapes: [uniform_inputs(r, s) for s in shapes])(rng, shape)
-    else:
-        shape = tuple(case.input_shape)
-        x = CONFIG_INPUTS[case.layer](rng, shape, case.config) if case.layer in CONFIG_INPUTS \
-            else INPUTS.get(case.layer, uniform_inputs)(rng, shape)
+    rec = record(case.layer)
+    shape = [tuple(s) for s in case.input_shape] if case.multi_input else tuple(case.input_shape)
+    x = rec.draw_input(rng, shape, case.config)
     shapes = oracle.weight_shapes(case.config, shape)
-    if case.layer in WEIGHTS:
-        ws = WEIGHTS[case.layer](rng, oracle.normalize(case.config)["config"], shapes)
+    if rec.weights is not None:
+        ws = rec.weights(rng, oracle.normalize(case.config)["config"], shapes)
     else:
         ws = []
         for s in shapes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import Case, config, maybe, seed
+from .base import Case, Record, config, maybe, seed
 
 FACTOR = st.one_of(st.just(0.0), st.just(0), st.floats(1e-4, 2.0), st.sampled_from([0.01, 1]))
 
@@ -16,7 +16,7 @@ def activity_regularization_case(draw) -> Case:
     return Case(config("ActivityRegularization", params), shape, seed(draw))
 
 
-CASES = {"ActivityRegularization": activity_regularization_case()}
+RECORDS = (Record("ActivityRegularization", activity_regularization_case()),)
 
 
 @st.composite

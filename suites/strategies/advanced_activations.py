@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import OMIT, Case, config, maybe, seed
+from .base import OMIT, Case, Record, config, maybe, seed
 
 SLOPES = st.sampled_from([0.0, 0.25, 0.3, 0.5, 1.0, 2.0])
 THETAS = st.sampled_from([0.0, 0.25, 0.5, 1.0, 1.5])
@@ -57,12 +57,12 @@ def prelu_case(draw) -> Case:
     return Case(config("PReLU", params), shape, seed(draw))
 
 
-CASES = {
-    "LeakyReLU": _simple("LeakyReLU", {"alpha": SLOPES}),
-    "ELU": _simple("ELU", {"alpha": st.sampled_from([0.0, 0.5, 1.0, 1.5, 2])}),
-    "ThresholdedReLU": _simple("ThresholdedReLU", {"theta": THETAS | st.just(1)}),
-    "ReLU": relu_case(), "Softmax": softmax_case(), "PReLU": prelu_case(),
-}
+RECORDS = (
+    Record("LeakyReLU", _simple("LeakyReLU", {"alpha": SLOPES})),
+    Record("ELU", _simple("ELU", {"alpha": st.sampled_from([0.0, 0.5, 1.0, 1.5, 2])})),
+    Record("ThresholdedReLU", _simple("ThresholdedReLU", {"theta": THETAS | st.just(1)})),
+    Record("ReLU", relu_case()), Record("Softmax", softmax_case()), Record("PReLU", prelu_case()),
+)
 
 
 @st.composite

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import oracle
 
-from .base import ACTIVATION, OMIT, Case, config, int_or_tuple, layout, maybe, seed, window_sizes
+from .base import ACTIVATION, OMIT, Case, Record, config, int_or_tuple, layout, maybe, seed, window_sizes
 from .recurrent import RATE
 
 # The cell activation is applied to the cell state, which itself sums activations of gates: exponential there is
@@ -44,7 +44,7 @@ def conv_lstm_case(draw) -> Case:
     return Case(cfg, shape, seed(draw), mask=draw(st.booleans()))
 
 
-CASES = {"ConvLSTM2D": conv_lstm_case()}
+RECORDS = (Record("ConvLSTM2D", conv_lstm_case()),)
 
 
 @st.composite

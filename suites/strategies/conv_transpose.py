@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import ACTIVATION, OMIT, Case, config, expand, int_or_tuple, layout, maybe, seed
+from .base import ACTIVATION, OMIT, Case, Record, config, expand, int_or_tuple, layout, maybe, seed
 
 RANKS = {"Conv2DTranspose": 2, "Conv3DTranspose": 3}
 
@@ -49,7 +49,7 @@ def transpose_case(draw, rank: int) -> Case:
     return Case(config(f"Conv{rank}DTranspose", params), shape, seed(draw))
 
 
-CASES = {"Conv2DTranspose": transpose_case(2), "Conv3DTranspose": transpose_case(3)}
+RECORDS = (Record("Conv2DTranspose", transpose_case(2)), Record("Conv3DTranspose", transpose_case(3)))
 
 
 @st.composite

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import ACTIVATION, OMIT, Case, config, int_or_tuple, layout, maybe, seed, window_sizes
+from .base import ACTIVATION, OMIT, Case, Record, config, int_or_tuple, layout, maybe, seed, window_sizes
 
 
 @st.composite
@@ -26,7 +26,7 @@ def conv_case(draw, rank: int) -> Case:
     return Case(config(f"Conv{rank}D", params), shape, seed(draw))
 
 
-CASES = {"Conv1D": conv_case(1), "Conv2D": conv_case(2), "Conv3D": conv_case(3)}
+RECORDS = (Record("Conv1D", conv_case(1)), Record("Conv2D", conv_case(2)), Record("Conv3D", conv_case(3)))
 
 
 RANKS = {"Conv1D": 1, "Conv2D": 2, "Conv3D": 3}

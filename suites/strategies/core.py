@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from oracle import activations
 
-from .base import ACTIVATION, OMIT, Case, config, maybe, seed
+from .base import ACTIVATION, OMIT, Case, Record, config, maybe, seed
 
 
 @st.composite
@@ -32,7 +32,7 @@ def flatten_case(draw) -> Case:
     return Case(config("Flatten", {"data_format": data_format}), shape, seed(draw))
 
 
-CASES = {"Dense": dense_case(), "Activation": activation_case(), "Flatten": flatten_case()}
+RECORDS = (Record("Dense", dense_case()), Record("Activation", activation_case()), Record("Flatten", flatten_case()))
 
 
 @st.composite

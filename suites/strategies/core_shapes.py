@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from .base import OMIT, Case, config, maybe, seed
+from .base import OMIT, Case, Record, config, maybe, seed
 
 
 def _seq(draw, values):
@@ -95,9 +95,9 @@ def input_case(draw) -> Case:
     return Case(config("Input", params), (batch,) + dims, seed(draw))
 
 
-CASES = {"Reshape": reshape_case(), "Permute": permute_case(), "RepeatVector": repeat_case(),
-         "Masking": masking_case(), "Lambda": lambda_case(), "Input": input_case()}
-CONFIG_INPUTS = {"Masking": masking_inputs}
+RECORDS = (Record("Reshape", reshape_case()), Record("Permute", permute_case()), Record("RepeatVector", repeat_case()),
+           Record("Masking", masking_case(), config_inputs=masking_inputs), Record("Lambda", lambda_case()),
+           Record("Input", input_case()))
 
 
 @st.composite

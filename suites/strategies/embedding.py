@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from .base import OMIT, Case, config, maybe, seed
+from .base import OMIT, Case, Record, config, maybe, seed
 
 
 @st.composite
@@ -33,8 +33,7 @@ def embedding_inputs(rng: np.random.Generator, shape: tuple, raw: dict) -> np.nd
     return x.astype(np.float64)
 
 
-CASES = {"Embedding": embedding_case()}
-CONFIG_INPUTS = {"Embedding": embedding_inputs}
+RECORDS = (Record("Embedding", embedding_case(), config_inputs=embedding_inputs),)
 
 
 @st.composite

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import oracle
 from oracle.gated import STACKED_CELL
 
-from .base import ACTIVATION, Case, config, maybe, seed
+from .base import ACTIVATION, Case, Record, config, maybe, seed
 from .recurrent import RATE, cell_case, sequence_case, simple_params
 
 IMPLEMENTATION = st.sampled_from([1, 2])
@@ -96,9 +96,10 @@ def _cudnn(name: str, states: int):
     return case()
 
 
-CASES = {"GRU": _sequence("GRU", 1), "LSTM": _sequence("LSTM", 2), "GRUCell": _cell("GRUCell", 1),
-         "LSTMCell": _cell("LSTMCell", 2), "MinimalRNNCell": minimal_cell_case(), "RNN": rnn_case(),
-         "CuDNNGRU": _cudnn("CuDNNGRU", 1), "CuDNNLSTM": _cudnn("CuDNNLSTM", 2)}
+RECORDS = (Record("GRU", _sequence("GRU", 1)), Record("LSTM", _sequence("LSTM", 2)),
+           Record("GRUCell", _cell("GRUCell", 1)), Record("LSTMCell", _cell("LSTMCell", 2)),
+           Record("MinimalRNNCell", minimal_cell_case()), Record("RNN", rnn_case()),
+           Record("CuDNNGRU", _cudnn("CuDNNGRU", 1)), Record("CuDNNLSTM", _cudnn("CuDNNLSTM", 2)))
 
 
 @st.composite

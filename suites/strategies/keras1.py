@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from oracle import keras1
 
-from .base import ACTIVATION, OMIT, Case, distinct_inputs, maybe, seed, window_sizes
+from .base import ACTIVATION, OMIT, Case, Record, distinct_inputs, maybe, seed, window_sizes
 
 VERSION = "1.2.2"
 INITS = ["uniform", "lecun_uniform", "normal", "zero", "one", "glorot_normal", "glorot_uniform", "he_normal",
@@ -117,5 +117,6 @@ _STRATEGIES = {"Convolution1D": convolution_case(1), "Convolution2D": convolutio
                **{f"UpSampling{rank}D": resize_case(rank, "UpSampling", "length", "size", 1) for rank in (1, 2, 3)},
                **{f"ZeroPadding{rank}D": resize_case(rank, "ZeroPadding", "padding", "padding", 0)
                   for rank in (1, 2, 3)}}
-CASES = {keras1.LAYERS[name].row: strategy for name, strategy in _STRATEGIES.items()}
-INPUTS = {keras1.LAYERS[f"MaxPooling{rank}D"].row: distinct_inputs for rank in (1, 2, 3)}
+# max pooling gets distinct inputs, as its Keras 2 row does (no ties in a window)
+RECORDS = tuple(Record(keras1.LAYERS[name].row, strategy, inputs=distinct_inputs if name.startswith("MaxPooling") else None)
+                for name, strategy in _STRATEGIES.items())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import ACTIVATION, OMIT, Case, config, expand, int_or_tuple, layout, maybe, seed
+from .base import ACTIVATION, OMIT, Case, Record, config, expand, int_or_tuple, layout, maybe, seed
 
 RANKS = {"LocallyConnected1D": 1, "LocallyConnected2D": 2}
 
@@ -27,7 +27,7 @@ def local_case(draw, layer: str) -> Case:
     return Case(config(layer, params), shape, seed(draw))
 
 
-CASES = {layer: local_case(layer) for layer in RANKS}
+RECORDS = tuple(Record(layer, local_case(layer)) for layer in RANKS)
 
 
 @st.composite

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from .base import OMIT, Case, config, maybe, seed
+from .base import OMIT, Case, Record, config, maybe, seed
 
 ELEMENTWISE = ("Add", "Subtract", "Multiply", "Average", "Maximum")
 TINY = 1e-8  # a Dot input scaled by it has norm < 1e-6: the l2_normalize floor (TRAPS.md 22) decides its scale
@@ -61,8 +61,6 @@ def dot_case(draw) -> Case:
     return Case(config("Dot", params), tuple(shapes), seed(draw))
 
 
-CASES = {**{name: elementwise_case(name) for name in ELEMENTWISE}, "Concatenate": concatenate_case(),
-         "Dot": dot_case()}
 
 
 def distinct_joint(rng: np.random.Generator, shapes: list) -> list[np.ndarray]:
@@ -80,7 +78,9 @@ def dot_inputs(rng: np.random.Generator, shapes: list) -> list[np.ndarray]:
     return [rng.uniform(-2.0, 2.0, size=s) * (TINY if rng.random() < 0.25 else 1.0) for s in shapes]
 
 
-INPUTS = {"Maximum": distinct_joint, "Dot": dot_inputs}
+RECORDS = (*(Record(name, elementwise_case(name), inputs=distinct_joint if name == "Maximum" else None)
+             for name in ELEMENTWISE),
+           Record("Concatenate", concatenate_case()), Record("Dot", dot_case(), inputs=dot_inputs))
 
 
 @st.composite

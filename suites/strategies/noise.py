@@ -1,7 +1,7 @@
 """Strategies for Dropout, SpatialDropout1D/2D/3D, GaussianNoise, GaussianDropout, AlphaDropout and
 BatchNormalization.
 
-CASES are the small inference-mode cases of the generic suite. TRAINING are training-mode cases, larger so that
+A record's `cases` are the small inference-mode cases of the generic suite, its `training` the training-mode cases, larger so that
 the statistical checks (suites/stochastic.py) have power: a few thousand elements, or a few hundred independent
 units for SpatialDropout. Rates and stddevs are drawn from fixed sets (edges 0 and 1 included) written as floats
 or ints, so a known divergence can name the values it covers.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from .base import OMIT, Case, config, layout, maybe, seed
+from .base import OMIT, Case, Record, config, layout, maybe, seed
 
 RATES = st.sampled_from([0.1, 0.25, 0.5, 0.8, 0.0, 0, 1, 1.0])
 TRAINING_RATES = st.sampled_from([0.1, 0.3, 0.5, 0.8, 0.0, 1.0, 1])  # Keras 2.2.x: rate 0 and 1 are the identity
@@ -89,8 +89,6 @@ def _noise_layers(big: bool) -> dict:
             **{f"SpatialDropout{r}D": spatial_case(r, big) for r in (1, 2, 3)}}
 
 
-CASES = {**_noise_layers(False), "BatchNormalization": batch_norm_case()}
-TRAINING = {**_noise_layers(True), "BatchNormalization": batch_norm_case(big=True)}
 
 
 def away_from_zero(rng: np.random.Generator, shape: tuple) -> np.ndarray:
@@ -106,9 +104,6 @@ def standardised(rng: np.random.Generator, shape: tuple) -> np.ndarray:
     return (x - x.mean()) / (x.std() if x.size > 1 and x.std() > 0 else 1.0)
 
 
-INPUTS = {**{name: away_from_zero for name in ("Dropout", "GaussianNoise", "GaussianDropout", "SpatialDropout1D",
-                                               "SpatialDropout2D", "SpatialDropout3D")},
-          "AlphaDropout": standardised}
 
 
 def batch_norm_weights(rng: np.random.Generator, cfg: dict, shapes: list) -> list:
@@ -120,7 +115,11 @@ def batch_norm_weights(rng: np.random.Generator, cfg: dict, shapes: list) -> lis
     return [draw[n](s) for n, s in zip(names, shapes)]
 
 
-WEIGHTS = {"BatchNormalization": batch_norm_weights}
+_INFERENCE, _TRAINING = _noise_layers(False), _noise_layers(True)
+RECORDS = (*(Record(name, _INFERENCE[name], training=_TRAINING[name],
+                    inputs=standardised if name == "AlphaDropout" else away_from_zero) for name in _INFERENCE),
+           Record("BatchNormalization", batch_norm_case(), training=batch_norm_case(big=True),
+                  weights=batch_norm_weights))
 
 
 @st.composite

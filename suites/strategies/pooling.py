@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import OMIT, Case, config, distinct_inputs, expand, int_or_tuple, seed
+from .base import OMIT, Case, Record, config, distinct_inputs, expand, int_or_tuple, seed
 
 RANKS = {1: "1D", 2: "2D", 3: "3D"}
 
@@ -45,19 +45,15 @@ def global_case(draw, rank: int, kind: str) -> Case:
                 _shape(draw, sizes, data_format), seed(draw))
 
 
-CASES = {}
-for _rank in RANKS:
-    for _kind in ("Max", "Average"):
-        CASES[f"{_kind}Pooling{RANKS[_rank]}"] = pool_case(_rank, _kind)
-        CASES[f"Global{_kind}Pooling{RANKS[_rank]}"] = global_case(_rank, _kind)
-
 # Max pooling's gradient is ill-defined at ties: its inputs keep a margin between all values. The tie
 # behaviour itself is pinned by suites/test_pooling_ties.py.
-MAX_LAYERS = tuple(name for name in CASES if "Max" in name)
-INPUTS = {name: distinct_inputs for name in MAX_LAYERS}
-
-WINDOWED = tuple(name for name in CASES if not name.startswith("Global"))
-GLOBAL = tuple(name for name in CASES if name.startswith("Global"))
+RECORDS = tuple(Record(f"{prefix}{kind}Pooling{RANKS[rank]}", strategy(rank, kind),
+                       inputs=distinct_inputs if kind == "Max" else None)
+                for rank in RANKS for kind in ("Max", "Average")
+                for prefix, strategy in (("", pool_case), ("Global", global_case)))
+MAX_LAYERS = tuple(r.layer for r in RECORDS if "Max" in r.layer)
+WINDOWED = tuple(r.layer for r in RECORDS if not r.layer.startswith("Global"))
+GLOBAL = tuple(r.layer for r in RECORDS if r.layer.startswith("Global"))
 
 
 def _rank(layer: str) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import ACTIVATION, OMIT, Case, config, maybe, seed
+from .base import ACTIVATION, OMIT, Case, Record, config, maybe, seed
 
 RATE = st.sampled_from([0.0, 0.25, 0.5])  # dropout rates: no effect at inference, drawn so the keys are exercised
 
@@ -54,7 +54,7 @@ def simple_rnn_cell_case(draw) -> Case:
     return cell_case(draw, "SimpleRNNCell", simple_params(draw, units), units, 1)
 
 
-CASES = {"SimpleRNN": simple_rnn_case(), "SimpleRNNCell": simple_rnn_cell_case()}
+RECORDS = (Record("SimpleRNN", simple_rnn_case()), Record("SimpleRNNCell", simple_rnn_cell_case()))
 
 
 @st.composite

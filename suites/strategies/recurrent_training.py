@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import OMIT, Case, config, maybe, seed
+from .base import OMIT, Case, Record, config, maybe, seed
 
 RATES = st.sampled_from([0.1, 0.3, 0.5, 0.8, 0.0, 1.0, 0])
 ACT = st.sampled_from(["linear", "tanh"])
@@ -64,5 +64,5 @@ def probe_case(draw, layer: str) -> Case:
     return Case(config(layer, {k: v for k, v in params.items() if v is not OMIT}), shape, seed(draw))
 
 
-CASES: dict = {}  # their inference-mode cases live in recurrent.py, gated.py, conv_recurrent.py, wrappers.py
-TRAINING = {name: probe_case(name) for name in LAYERS}
+# training cases only: the inference-mode cases live in recurrent.py, gated.py, conv_recurrent.py, wrappers.py
+RECORDS = tuple(Record(name, training=probe_case(name)) for name in LAYERS)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import OMIT, Case, config, int_or_tuple, maybe, seed
+from .base import OMIT, Case, Record, config, int_or_tuple, maybe, seed
 
 DATA_FORMAT = st.sampled_from(["channels_last", "channels_first", None, OMIT])
 
@@ -65,9 +65,9 @@ def upsampling_case(draw, rank: int) -> Case:
                 seed(draw))
 
 
-CASES = {f"{name}{rank}D": strategy for rank in (1, 2, 3) for name, strategy in (
+RECORDS = tuple(Record(f"{name}{rank}D", strategy) for rank in (1, 2, 3) for name, strategy in (
     ("Cropping", crop_pad_case("crop", rank)), ("ZeroPadding", crop_pad_case("pad", rank)),
-    ("UpSampling", upsampling_case(rank)))}
+    ("UpSampling", upsampling_case(rank))))
 
 
 @st.composite

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .base import ACTIVATION, OMIT, Case, config, int_or_tuple, layout, maybe, seed, window_sizes
+from .base import ACTIVATION, OMIT, Case, Record, config, int_or_tuple, layout, maybe, seed, window_sizes
 
 RANKS = {"DepthwiseConv2D": 2, "SeparableConv1D": 1, "SeparableConv2D": 2}
 
@@ -30,7 +30,7 @@ def separable_case(draw, layer: str) -> Case:
     return Case(config(layer, params), shape, seed(draw))
 
 
-CASES = {layer: separable_case(layer) for layer in RANKS}
+RECORDS = tuple(Record(layer, separable_case(layer)) for layer in RANKS)
 
 
 @st.composite

@@ -3,10 +3,12 @@ batch axis, (batch, *rest) -> (batch, timesteps, *rest), so every parameter form
 again under the wrapper; the seed's examples (Dense(8) on (10, 16), Conv2D(64, (3, 3)) scaled down)."""
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 from hypothesis import strategies as st
 
-from .base import Case, config, seed
+from .base import Case, Record, config, seed
 
 # Wrapped layers: the seed's Dense and Conv2D, and others of one input and one output (a window, a reduction,
 # a reshape, elementwise maps, an index input).
@@ -27,28 +29,27 @@ def seed_example(draw) -> Case:
 
 
 @st.composite
-def wrapped_case(draw) -> Case:
+def wrapped_case(draw, catalog: Mapping[str, Record]) -> Case:
     """A drawn case of one wrapped layer, timesteps 1 to 3 inserted after its batch axis."""
-    from . import CASES  # assembled by the package after this module is imported
-    inner = draw(CASES[draw(st.sampled_from(INNER))])
+    inner = draw(catalog[draw(st.sampled_from(INNER))].cases)
     shape = (inner.input_shape[0], draw(st.integers(1, 3)), *inner.input_shape[1:])
     return Case(config("TimeDistributed", {"layer": inner.config}), shape, inner.seed)
 
 
-def time_distributed_inputs(rng: np.random.Generator, shape: tuple, raw: dict) -> np.ndarray:
-    """The wrapped layer's own input distribution (distinct values for max pooling, indices for Embedding) on
-    the batch x time merged shape, split back."""
-    from . import CONFIG_INPUTS, INPUTS, uniform_inputs
-    inner = raw["config"]["layer"]
-    merged = (shape[0] * shape[1],) + tuple(shape[2:])
-    name = inner["class_name"]
-    x = CONFIG_INPUTS[name](rng, merged, inner) if name in CONFIG_INPUTS \
-        else INPUTS.get(name, uniform_inputs)(rng, merged)
-    return x.reshape(shape)
+def time_distributed_inputs(catalog: Mapping[str, Record]):
+    """(rng, shape, raw config) -> the wrapped layer's own input distribution (distinct values for max pooling,
+    indices for Embedding) on the batch x time merged shape, split back."""
+    def inputs(rng: np.random.Generator, shape: tuple, raw: dict) -> np.ndarray:
+        inner = raw["config"]["layer"]
+        merged = (shape[0] * shape[1],) + tuple(shape[2:])
+        return catalog[inner["class_name"]].draw_input(rng, merged, inner).reshape(shape)
+    return inputs
 
 
-CASES = {"TimeDistributed": st.one_of(seed_example(), wrapped_case(), wrapped_case(), wrapped_case())}
-CONFIG_INPUTS = {"TimeDistributed": time_distributed_inputs}
+def records(catalog: Mapping[str, Record]) -> tuple[Record, ...]:
+    """TimeDistributed's record: its cases wrap the cases of the INNER layers' records."""
+    cases = st.one_of(seed_example(), wrapped_case(catalog), wrapped_case(catalog), wrapped_case(catalog))
+    return (Record("TimeDistributed", cases, config_inputs=time_distributed_inputs(catalog)),)
 
 
 @st.composite

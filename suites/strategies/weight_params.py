@@ -4,12 +4,14 @@ conformance case with weight parameters drawn in every documented form (names, a
 arguments, omitted keys). `INVALID` holds values the oracle must reject."""
 from __future__ import annotations
 
+from typing import Mapping
+
 from hypothesis import strategies as st
 
 import oracle
 from oracle import weight_parameters as wp
 
-from .base import OMIT, Case, maybe
+from .base import OMIT, Case, Record, maybe
 
 SEED = st.integers(0, 2 ** 16)
 _NAMES = ["zeros", "zero", "Zeros", "ones", "one", "Ones", "constant", "uniform", "random_uniform", "normal",
@@ -74,10 +76,9 @@ def constraint(draw, rank: int):
 
 
 @st.composite
-def weight_param_case(draw, layer: str) -> Case:
+def weight_param_case(draw, catalog: Mapping[str, Record], layer: str) -> Case:
     """The layer's own conformance case with initializers, regularizers and constraints drawn for its weights."""
-    from . import CASES
-    base = draw(CASES[layer])
+    base = draw(catalog[layer].cases)
     params = dict(base.config["config"])
     shapes = oracle.weight_shapes(base.config, base.input_shape)
     spec = oracle.LAYERS[layer].spec
@@ -96,7 +97,10 @@ def weight_param_case(draw, layer: str) -> Case:
     return Case({"class_name": layer, "config": params}, base.input_shape, base.seed)
 
 
-CASES: dict = {}  # no layer of its own: the cases above extend other families' layers
+def records(catalog: Mapping[str, Record]) -> tuple[Record, ...]:
+    """The `weight_params` cases of every layer that has weight parameters: its own cases extended (no layer of
+    its own here)."""
+    return tuple(Record(layer, weight_params=weight_param_case(catalog, layer)) for layer in layers_with_weight_params())
 
 
 @st.composite

@@ -5,12 +5,14 @@ ConvLSTM2D join when they register). The inner layer's case comes from its own s
 states, when drawn, are given for both directions ([x, *forward states, *backward states])."""
 from __future__ import annotations
 
+from typing import Mapping
+
 from hypothesis import strategies as st
 
 import oracle
 from oracle.registry import programs
 
-from .base import OMIT, Case, config
+from .base import OMIT, Case, Record, config
 
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
@@ -21,13 +23,12 @@ def inner_layers() -> list[str]:
 
 
 @st.composite
-def bidirectional_case(draw, inner: str | None = None, merge_mode=OMIT) -> Case:
+def bidirectional_case(draw, catalog: Mapping[str, Record], inner: str | None = None, merge_mode=OMIT) -> Case:
     """Bidirectional(inner case's layer, merge_mode) on the inner case's input (its states doubled)."""
-    from . import CASES  # assembled after this module is imported
-    name = inner or draw(st.sampled_from([n for n in inner_layers() if n in CASES]))
+    name = inner or draw(st.sampled_from([n for n in inner_layers() if n in catalog and catalog[n].cases is not None]))
     # exponential compounds over time (exp of exp ...) and overflows to inf within a few steps at O(1) weights;
     # the inner layer's own row covers it, Bidirectional rows keep finite outputs
-    case = draw(CASES[name].filter(lambda c: c.config["config"].get("activation") != "exponential"))
+    case = draw(catalog[name].cases.filter(lambda c: c.config["config"].get("activation") != "exponential"))
     if case.multi_input and isinstance(case.config["config"].get("cell"), list):
         # tf-keras and Keras 3 take a stack's initial states nested per cell, not as 2.2.x's flat list: a finding
         # the RNN row records (stacked-cells-*-initial-state entries); here the wrapped stack starts from zeros
@@ -47,5 +48,7 @@ def invalid_wrappers(draw):
     return config("Bidirectional", {"layer": inner, "merge_mode": bad}), (2, 3, 4), "merge_mode", bad
 
 
-CASES = {"Bidirectional": bidirectional_case()}
+def records(catalog: Mapping[str, Record]) -> tuple[Record, ...]:
+    """Bidirectional's record: its cases wrap the cases of the recurrent layers' records."""
+    return (Record("Bidirectional", bidirectional_case(catalog)),)
 INVALID = invalid_wrappers()
