@@ -75,6 +75,29 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("backend", bs, ids=[b.id for b in bs])
 
 
+def pytest_collection_modifyitems(config, items):
+    """--backend also selects the tests parametrised over adapters by `name` (the suites that run on the adapters
+    with an ability, adapters.with_ability): the others are deselected."""
+    import adapters
+    chosen = set(_chosen(config, "--backend", adapters.names()))
+    keep, drop = [], []
+    for item in items:
+        name = item.callspec.params.get("name") if hasattr(item, "callspec") else None
+        (drop if isinstance(name, str) and name in adapters.MODULES and name not in chosen else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture
+def recorder(request, target, check):
+    """The Recorder of one (layer, adapter, device, dtype) x check test, flushed to results.jsonl at its end."""
+    from suites.recording import Recorder
+    rec = Recorder(request.node.nodeid, *target, check)
+    yield rec
+    rec.flush(results_path(request.config))
+
+
 def results_path(config) -> Path | None:
     """results.jsonl of this run, or None when the run records nothing (no --report-dir)."""
     where = config.getoption("--report-dir")

@@ -11,10 +11,27 @@ import numpy as np
 def conformance_environment() -> None:
     """Settings that make framework results reproducible; must run before TensorFlow is imported.
 
-    oneDNN reorders float32 reductions on CPU (TRAPS.md 25). KERAS_BACKEND pins Keras 3 to TensorFlow."""
+    oneDNN reorders float32 reductions on CPU (docs/traps.md 25). KERAS_BACKEND pins Keras 3 to TensorFlow."""
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ["KERAS_BACKEND"] = "tensorflow"
+
+
+# The optional parts of the contract: ability -> (what it promises, the methods it needs). An adapter declares
+# the ones it has in `abilities`; a suite that needs one runs on exactly the adapters that declare it
+# (adapters.with_ability) and skips the others with `lacks(...)` as the reason. suites/test_backend_contract.py
+# checks that every declared ability's methods exist and that a minimal adapter joins every generic suite.
+ABILITIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "masks": ("consumes a (batch, timesteps) mask and passes the framework's own mask on",
+              ("compute_mask", "mask_chain")),
+    "stateful": ("runs a stateful recurrent layer over several batches", ("stateful_run",)),
+    "weight_params": ("draws initial weights, adds regularization losses, applies constraints",
+                      ("initial_weights", "regularization_losses", "constrained_weights")),
+    "invalid_configs": ("builds the framework's layer from a raw config, so its own validation judges it",
+                        ("build_error",)),
+    "layer_api": ("serializes the framework's layer (get_config / from_config) and builds Keras 1 configs as "
+                  "written", ("round_trip", "native_config")),
+}
 
 
 def _cast(inputs, dtype):
@@ -31,7 +48,8 @@ def _masked(mask) -> dict:
 
 
 class Adapter(abc.ABC):
-    """One backend. Subclasses set the class attributes and implement `_forward`, `_vjp`, `_build_error`.
+    """One backend. Subclasses set the class attributes and implement `_forward` and `_vjp`, plus the methods of
+    the abilities they declare.
 
     Adapters take canonical configs and documented-layout weights and do all translation themselves.
     A multi-input layer (the merge layers) gets a list of inputs, a list of input shapes in `build_error`, and
@@ -42,6 +60,14 @@ class Adapter(abc.ABC):
     dtypes: tuple[str, ...] = ("float32", "float64")
     layers: frozenset[str] = frozenset()   # class names this backend implements
     unsupported_layers: dict[str, str] = {}  # class name -> why the backend has no such layer
+    abilities: frozenset[str] = frozenset()  # the optional parts of the contract it has (ABILITIES)
+
+    def lacks(self, ability: str) -> str | None:
+        """None when the adapter declares `ability`, else the reason a suite that needs it skips."""
+        if ability not in ABILITIES:
+            raise ValueError(f"ability={ability!r} is not allowed: expected one of {', '.join(ABILITIES)}")
+        return None if ability in self.abilities else \
+            f"{self.name} does not declare the {ability!r} ability ({ABILITIES[ability][0]})"
 
     def installed(self) -> str | None:
         """None when the framework can be imported, else the reason."""
@@ -102,6 +128,15 @@ class Adapter(abc.ABC):
         """Backend mask; the default is no mask (an adapter that maps a masking layer overrides this)."""
         return None
 
+    def mask_chain(self, first: dict, w1: list, second: dict, w2: list, x, *, dtype: str):
+        """(the mask `first` passes on, the output of `second` called on first's output with that mask): a
+        masking layer (Masking, Embedding(mask_zero=True)) feeding a layer that consumes masks. The default runs
+        the two layers one after the other through this contract; a framework that carries masks through a
+        model itself (Keras) overrides it to build that model."""
+        mask = self.compute_mask(first, w1, x, dtype=dtype)
+        y1 = self.forward(first, w1, x, dtype=dtype)
+        return mask, self.forward(second, w2, np.asarray(y1, dtype=np.float64), dtype=dtype, mask=mask)
+
     def build_error(self, raw_config: dict, input_shape) -> Exception | None:
         """Build and call the layer from a raw (possibly invalid) config; the exception it raised, or None.
         `input_shape` is a list of shapes for a call on a list of inputs."""
@@ -112,18 +147,21 @@ class Adapter(abc.ABC):
     def versions(self) -> dict[str, str]:
         return {}
 
-    # Stateful recurrent layers (suites/test_recurrent_*.py) are an optional part of the contract too:
+    # The methods of the abilities (ABILITIES) that have no default here:
+    # Stateful recurrent layers ("stateful"):
     # stateful_run(config, weights, batches, *, device, dtype, reset=()) -> the outputs of ONE layer instance
     # (stateful=True, fixed batch size) called on each array of `batches` in turn, reset_states() called before
     # call i for i in `reset`.
 
-    # Weight parameters (suites/weight_checks.py) are an optional part of the contract, implemented by every adapter
-    # here: initial_weights(config, input_shape, *, seed, device, dtype, draws, shapes) -> `draws` initialisations
+    # Weight parameters ("weight_params", suites/weight_checks.py): initial_weights(config, input_shape, *, seed, device, dtype, draws, shapes) -> `draws` initialisations
     # of the weights (get_weights() order and layout; `seed` with the draw and weight index replaces any seed in
     # the initializer configs; `shapes` the documented shapes, for a backend that builds no layer);
     # regularization_losses(config, weights, inputs, *, device, dtype) -> (the losses the layer adds, in any
     # order, its output); constrained_weights(config, weights, input_shape, *, device, dtype) -> every weight
-    # after its constraint. An adapter without them gets an `error` record from those checks (AttributeError).
+    # after its constraint.
+    # The layer API ("layer_api", suites/layer_api.py): round_trip(config, weights, x, *, dtype) -> the real
+    # layer's get_config / from_config / get_weights facts; native_config(raw Keras 1 config, input_shape) -> the
+    # config the framework builds from it as written (see adapters/keras_layer_api.py).
 
     @abc.abstractmethod
     def _forward(self, config, weights, x, *, device, dtype, training, seed):
@@ -137,6 +175,7 @@ class Adapter(abc.ABC):
         """Backend (training output, weights after the call); a layer without state keeps its weights."""
         return self._forward(config, weights, x, device=device, dtype=dtype, training=True, seed=seed), weights
 
-    @abc.abstractmethod
     def _build_error(self, raw_config, input_shape):
-        """The exception raised while building and calling the layer from a raw config, or None."""
+        """The exception raised while building and calling the layer from a raw config, or None (ability
+        "invalid_configs"; torch, for one, has no Keras config parser to reject a config with)."""
+        raise NotImplementedError(self.lacks("invalid_configs") or f"{self.name} must implement _build_error")

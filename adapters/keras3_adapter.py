@@ -10,17 +10,17 @@ class Keras3Adapter(KerasAdapter):
     package = "keras"
     module = "keras"
     unsupported_layers = {
-        # TRAPS.md 24: removed from Keras 3 (tf-keras keeps them).
+        # docs/traps.md 24: removed from Keras 3 (tf-keras keeps them).
         "LocallyConnected1D": "Keras 3 has no LocallyConnected1D (removed in Keras 3; tf-keras keeps it)",
         "LocallyConnected2D": "Keras 3 has no LocallyConnected2D (removed in Keras 3; tf-keras keeps it)",
-        "ThresholdedReLU": "Keras 3 has no ThresholdedReLU (removed in Keras 3, TRAPS.md 24; tf-keras keeps it)",
-        "CuDNNGRU": "Keras 3 has no CuDNNGRU (removed in Keras 3, TRAPS.md 24; GRU(use_cudnn=...) replaces it)",
-        "CuDNNLSTM": "Keras 3 has no CuDNNLSTM (removed in Keras 3, TRAPS.md 24; LSTM(use_cudnn=...) replaces it)",
+        "ThresholdedReLU": "Keras 3 has no ThresholdedReLU (removed in Keras 3, docs/traps.md 24; tf-keras keeps it)",
+        "CuDNNGRU": "Keras 3 has no CuDNNGRU (removed in Keras 3, docs/traps.md 24; GRU(use_cudnn=...) replaces it)",
+        "CuDNNLSTM": "Keras 3 has no CuDNNLSTM (removed in Keras 3, docs/traps.md 24; LSTM(use_cudnn=...) replaces it)",
     }
 
     def _translate(self, config):
         out = super()._translate(config)
-        if config["class_name"] == "LeakyReLU":  # Keras 3 renamed alpha to negative_slope (TRAPS.md 23)
+        if config["class_name"] == "LeakyReLU":  # Keras 3 renamed alpha to negative_slope (docs/traps.md 23)
             out["negative_slope"] = out.pop("alpha")
         if config["class_name"] in ("GRU", "LSTM") and self.placement == "cpu" and gpu_reason() is None:
             # use_cudnn="auto" picks cuDNN whenever the machine has a GPU, whatever tf.device says, and soft placement

@@ -13,7 +13,7 @@ class TfKerasAdapter(KerasAdapter):
     CUDNN = frozenset({"CuDNNGRU", "CuDNNLSTM"})
 
     def supports(self, config, device, dtype):
-        # TRAPS.md 15: the cuDNN layers exist only in the v1 API and have only a GPU kernel; their cuda rows run
+        # docs/traps.md 15: the cuDNN layers exist only in the v1 API and have only a GPU kernel; their cuda rows run
         # where TensorFlow lists a GPU (else the base class returns device_reason's answer)
         if config["class_name"] in self.CUDNN and device != "cuda":
             return (f"{config['class_name']} runs only on a CUDA GPU (cuDNN kernel only, "

@@ -37,7 +37,7 @@ def _softsign_d(x):
     return 1.0 / (1.0 + np.abs(x)) ** 2
 
 
-# name -> (f, f', f''). hard_sigmoid is the Keras 2 definition clip(0.2x + 0.5, 0, 1) (TRAPS.md 14), not
+# name -> (f, f', f''). hard_sigmoid is the Keras 2 definition clip(0.2x + 0.5, 0, 1) (docs/traps.md 14), not
 # Keras 3's relu6(x + 3) / 6.
 _ELEMENTWISE = {
     "linear": (lambda x: x, np.ones_like, np.zeros_like),
@@ -96,7 +96,7 @@ def derivative(name: str, x: np.ndarray, order: int = 1) -> np.ndarray:
 @contextlib.contextmanager
 def redefined(name: str, f, df, d2f):
     """Evaluate with another definition of one elementwise activation (f, f', f'') inside the block: the
-    known-divergence entries that model a backend's own activation (Keras 3's hard_sigmoid, TRAPS 14) re-run the
+    known-divergence entries that model a backend's own activation (Keras 3's hard_sigmoid, docs/traps.md 14) re-run the
     oracle's forward pass, VJP and bounds with it (suites/alternatives/). The documented one is restored on exit."""
     if name not in _ELEMENTWISE:
         raise ValueError(f"activation={name!r} is not allowed: expected one of {', '.join(_ELEMENTWISE)}")

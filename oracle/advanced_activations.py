@@ -47,7 +47,7 @@ def elu(alpha: float) -> Pointwise:
 
 
 def thresholded_relu(theta: float) -> Pointwise:
-    """f(x) = x for x > theta, 0 otherwise: strictly greater (seed 003; TRAPS.md 23), so f(theta) = 0."""
+    """f(x) = x for x > theta, 0 otherwise: strictly greater (seed 003; docs/traps.md 23), so f(theta) = 0."""
     return piecewise_linear(f"thresholded_relu(theta={theta})", lambda x: (
         np.where(x > theta, x, 0.0), (x > theta).astype(np.float64), np.where(x > theta, np.abs(x), 0.0)), (theta,))
 

@@ -12,7 +12,7 @@ The layer's output of length N (Keras 2.2.x `deconv_length`, below) is a window 
 
     y[j] = full[lo + j]   (0 where lo + j >= L),   lo = 0 for 'valid',  lo = max(L - N, 0) // 2 for 'same':
 
-a 'same' layer crops L - N elements, the smaller half first (TRAPS.md 1). This is TF's conv2d_transpose, the
+a 'same' layer crops L - N elements, the smaller half first (docs/traps.md 1). This is TF's conv2d_transpose, the
 gradient of a convolution over an input of length N whose 'same' padding is computed on N: that padding totals
 (ceil(N/s) - 1)*s + span - N = L - N whenever ceil(N/s) = n. The one documented size where ceil(N/s) = n - 1
 ('same', an even span, output_padding 0) makes TF raise (tf_keras known divergence
@@ -176,7 +176,7 @@ def _make(rank: int):
             (shape[0],) + out + (cfg["filters"],))
 
     def weight_shapes(cfg, shape):
-        _, channels = split_shape(shape, cfg)  # the kernel is (*k, filters, in) (TRAPS.md 9)
+        _, channels = split_shape(shape, cfg)  # the kernel is (*k, filters, in) (docs/traps.md 9)
         return [tuple(cfg["kernel_size"]) + (cfg["filters"], channels)] + (
             [(cfg["filters"],)] if cfg["use_bias"] else [])
 

@@ -27,7 +27,7 @@ def pads(sizes, kernel_size, strides, dilation_rate, padding) -> list[tuple[int,
     """Explicit (before, after) padding per spatial axis for 'valid', 'same' and 'causal'."""
     if padding == "valid":
         return [(0, 0)] * len(sizes)
-    if padding == "causal":  # dilation*(k-1) on the left only (TRAPS.md 2)
+    if padding == "causal":  # dilation*(k-1) on the left only (docs/traps.md 2)
         return [((k - 1) * d, 0) for k, d in zip(kernel_size, dilation_rate)]
     return [same_pads(n, k, s, d) for n, k, s, d in zip(sizes, kernel_size, strides, dilation_rate)]
 
@@ -118,7 +118,7 @@ def split_shape(shape, cfg) -> tuple[tuple, int | None]:
 
 
 def check_strides_dilation(layer: str, cfg) -> None:
-    """Keras rejects strides > 1 together with dilation_rate > 1 (TRAPS.md 5)."""
+    """Keras rejects strides > 1 together with dilation_rate > 1 (docs/traps.md 5)."""
     if any(s > 1 for s in cfg["strides"]) and any(d > 1 for d in cfg["dilation_rate"]):
         raise ValueError(f"{layer}: strides={cfg['strides']} with dilation_rate={cfg['dilation_rate']} is not "
                          "allowed: one of them must be 1")

@@ -96,7 +96,7 @@ def flatten(x: np.ndarray, data_format: str) -> np.ndarray:
 
     channels_first inputs are first moved to channels_last (Keras 2.2.x Flatten.call permutes (0, 2, ..., 1)),
     so that a Dense after Flatten sees the same order whichever data_format the model used, an order unlike
-    that of torch.flatten on NCHW (TRAPS.md 21)."""
+    that of torch.flatten on NCHW (docs/traps.md 21)."""
     if data_format == "channels_first":
         x = np.moveaxis(x, 1, -1)
     return x.reshape(x.shape[0], -1)

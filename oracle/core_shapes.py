@@ -111,7 +111,7 @@ register(Layer(
 
 def timestep_mask(x: np.ndarray, mask_value: float) -> np.ndarray:
     """True where a timestep is kept: some feature differs from mask_value (a step is masked only when *all*
-    its features equal it, TRAPS.md 16). Shape: the input's without the last (features) axis."""
+    its features equal it, docs/traps.md 16). Shape: the input's without the last (features) axis."""
     return np.any(x != mask_value, axis=-1)
 
 

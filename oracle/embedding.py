@@ -103,7 +103,7 @@ register(Layer(
     weight_shapes=lambda cfg, shape: [(cfg["input_dim"], cfg["output_dim"])],
     split_activation=lambda cfg: (cfg, "linear"),  # a selection of weight elements: linear in the weights
     reductions=_reductions,
-    # mask_zero: index 0 is padding (TRAPS.md 16; torch's padding_idx only zeroes that row's gradient, it masks
+    # mask_zero: index 0 is padding (docs/traps.md 16; torch's padding_idx only zeroes that row's gradient, it masks
     # nothing). 2.2.x compute_mask returns K.not_equal(inputs, 0) on the raw input, before the int cast.
     compute_mask=lambda cfg, x, mask: np.not_equal(x, 0) if cfg["mask_zero"] else None,
     weight_params=lambda cfg: ["embeddings"],

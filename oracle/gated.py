@@ -14,7 +14,7 @@ Keras 2.2.x facts followed here (keras/layers/recurrent.py at 2.2.4):
 - StackedRNNCells keeps its states as a flat list in REVERSE cell order ([h2, c2, h1, c1] for two LSTM cells) so
   that states[0] is the output; initial_state and return_state use that order (tf-keras changed it: a known
   divergence);
-- CuDNNGRU is GRU(reset_after=True) with sigmoid / tanh and bias (6u,) = input half, recurrent half (TRAPS 15);
+- CuDNNGRU is GRU(reset_after=True) with sigmoid / tanh and bias (6u,) = input half, recurrent half (docs/traps.md 15);
   CuDNNLSTM likewise with bias (8u,), both halves added.
 """
 from __future__ import annotations
@@ -266,7 +266,7 @@ def _cudnn_lstm_step(alg, cfg, weights, x, states, dropout):
 
 
 def _cudnn_config(cfg):
-    # the cuDNN kernels fix the activations (TRAPS 15) and always have a bias
+    # the cuDNN kernels fix the activations (docs/traps.md 15) and always have a bias
     return {**cfg, "activation": "tanh", "recurrent_activation": "sigmoid", "reset_after": True, "use_bias": True}
 
 

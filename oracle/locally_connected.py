@@ -1,7 +1,7 @@
 """Locally connected layers LocallyConnected1D, LocallyConnected2D (seed 003 "局部连接层"): a convolution whose
 weights are not shared, one kernel per output position. Written once for N-d.
 
-Weight layout (TRAPS.md 10) is tf-keras `implementation=1`, the only layout of Keras 2.2.x: kernel
+Weight layout (docs/traps.md 10) is tf-keras `implementation=1`, the only layout of Keras 2.2.x: kernel
 (out_positions, prod(k) * C, F) with each patch flattened (*k, C) for channels_last and (C, *k) for
 channels_first (Keras 2.2.x reshapes the input slice as it lies); output positions in row-major order.
 The bias has shape (*out, F). Under channels_first Keras 2.2.x (and tf-keras) add it with `K.bias_add`, which

@@ -89,7 +89,7 @@ def _dot_output_shape(cfg, shapes):
 
 
 def l2_normalize(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """(x / sqrt(max(sum x^2, 1e-12)), the divisor) along `axis`: Keras 2.2.x K.l2_normalize (TRAPS.md 22).
+    """(x / sqrt(max(sum x^2, 1e-12)), the divisor) along `axis`: Keras 2.2.x K.l2_normalize (docs/traps.md 22).
     torch's F.normalize divides by max(norm, 1e-12) instead, a different floor for tiny vectors."""
     s = np.sqrt(np.maximum(np.sum(x * x, axis=axis, keepdims=True), L2_EPSILON))
     return x / s, s

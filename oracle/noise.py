@@ -3,7 +3,7 @@
 
 Inference mode is the exact identity for all of them. Training mode draws from an np.random.Generator:
 - Dropout keeps each unit of the noise_shape mask with probability 1 - rate and scales kept units by
-  1/(1 - rate) (TRAPS.md 20); the mask is shared along the axes where noise_shape is 1. SpatialDropout*D is
+  1/(1 - rate) (docs/traps.md 20); the mask is shared along the axes where noise_shape is 1. SpatialDropout*D is
   Dropout with noise_shape (batch, 1, ..., 1, channels) in its data_format: whole feature maps are dropped.
 - GaussianNoise adds N(0, stddev^2); GaussianDropout multiplies by N(1, rate / (1 - rate)) (seed 003).
 - AlphaDropout: a * (x * keep + alpha' * (1 - keep)) + b, alpha' = -SELU alpha * SELU scale,

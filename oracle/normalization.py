@@ -5,13 +5,13 @@ size of the `axis` dimension. Statistics are taken over every other axis (the ba
 - Inference: gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta.
 - Training: the same with the batch mean and the biased batch variance (Keras 2.2.x
   K.normalize_batch_in_training -> tf.nn.moments), and the moving statistics move by Keras's momentum
-  convention moving = momentum * moving + (1 - momentum) * batch (TRAPS.md 19; torch's momentum means 1 - this).
+  convention moving = momentum * moving + (1 - momentum) * batch (docs/traps.md 19; torch's momentum means 1 - this).
   The variance fed to the moving average is, as Keras 2.2.x writes it, the biased variance times
   n / (n - (1 + epsilon)) with n the number of elements per channel ("sample variance - unbiased estimator"),
   neither the biased variance (tf-keras non-fused, Keras 3) nor Bessel's n / (n - 1) (torch).
   Keras 2.2.x's TensorFlow backend ran the average through assign_moving_average(zero_debias=True), whose
   hidden step counter and biased accumulator get_weights() does not expose; its Theano and CNTK backends, the
-  tf-keras docstring and TRAPS.md 19 use the plain average above, which the oracle follows.
+  tf-keras docstring and docs/traps.md 19 use the plain average above, which the oracle follows.
 Without scale (center) the layer has no gamma (beta): it multiplies by 1 (adds 0).
 """
 from __future__ import annotations

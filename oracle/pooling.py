@@ -6,7 +6,7 @@ poolings. Semantics where the seed is silent follow Keras 2.2.x on its TensorFlo
 - strides=None means strides = pool_size (the seed says so); the canonical config resolves it (`resolve`), as
   Keras 2.2.x's __init__ does before get_config() reports it, so the two spellings have one canonical form.
 - 'same' pads max pooling with -inf and average pooling divides by the number of *real* elements of the
-  window (TF's SAME AvgPool excludes the padding; TRAPS.md 3-4). A 'same' window always holds one real element.
+  window (TF's SAME AvgPool excludes the padding; docs/traps.md 3-4). A 'same' window always holds one real element.
 - Ties (the gradient of max where a window's largest value occurs more than once), documented nowhere: the
   windowed max sends each window's whole cotangent to the *first* maximum in the window's row-major order,
   which is what TF's MaxPoolGrad does for 1D/2D (Keras 2.2.x's K.pool2d) and torch does for 1D/2D/3D; the

@@ -9,7 +9,7 @@ step.
 Keras 2.2.x semantics followed here (K.rnn of the TensorFlow backend):
 - go_backwards processes the timesteps last to first and returns the sequence in that processing order;
 - at a masked step the states are carried over unchanged and the output repeats the previous step's output,
-  zeros at a leading masked step (TRAPS 16). This is K.rnn's unrolled path in 2.2.4 and every path from 2.2.5 on;
+  zeros at a leading masked step (docs/traps.md 16). This is K.rnn's unrolled path in 2.2.4 and every path from 2.2.5 on;
   2.2.4's symbolic while-loop alone repeated `states[0]` instead (the initial state at a leading masked step, a
   stacked RNN's first cell state), so unroll=True and unroll=False disagreed there. The seed requires them to
   agree: the oracle follows the unrolled rule, which tf-keras, Keras 3 and Keras 2.2.5 share;

@@ -5,7 +5,7 @@ One N-d implementation per operation: the spatial axes of the layer's data_forma
 (zero padding) or multiplied by a small per-axis interpolation matrix (upsampling). Cropping and zero padding are
 each other's adjoint, so each one's VJP is the other; the upsampling VJP applies the transposed matrices.
 
-Bilinear upsampling (TRAPS.md 18). Keras 2.2.x, which the seeds document, called TF1
+Bilinear upsampling (docs/traps.md 18). Keras 2.2.x, which the seeds document, called TF1
 `resize_bilinear(align_corners=False, half_pixel_centers=False)`: the source coordinate of output index d is
 d / size. tf-keras 2.21 and Keras 3 use half-pixel centres, (d + 0.5) / size - 0.5 clamped to [0, n - 1], which
 is also torch's `interpolate(mode='bilinear', align_corners=False)`. Decision: the oracle follows Keras 2.2.x by

@@ -4,7 +4,7 @@ where 003 is terse).
 The depthwise step is written once for N-d, on the padding and window helpers of oracle/convolution.py: the
 windows (B, *out, C, *k) become one (C, B*out, taps) matrix per channel and a batched matmul with the kernel
 (C, taps, mult) hands the work to BLAS. Output channel c*mult + m carries input channel c, multiplier m
-(TRAPS.md 7). The separable layers add a pointwise (1x..x1) convolution, then the bias (TRAPS.md 8).
+(docs/traps.md 7). The separable layers add a pointwise (1x..x1) convolution, then the bias (docs/traps.md 8).
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ Keras 2.2.x Bidirectional (keras/layers/wrappers.py) followed here:
 - the backward copy is the inner layer rebuilt from its config with go_backwards negated; both copies get the
   same input, the same mask and (list call [x, *states]) the first half of the initial states for the forward
   copy, the second half for the backward copy;
-- with return_sequences the backward output is reversed in time before merging (TRAPS 17); without, the two
+- with return_sequences the backward output is reversed in time before merging (docs/traps.md 17); without, the two
   last outputs are merged;
 - merge 'concat' (last axis), 'sum', 'ave' ((y + y_rev) / 2), 'mul', None ([y, y_rev]);
 - return_state: [merged, *forward states, *backward states]; merge_mode=None: [y, y_rev, *forward states,

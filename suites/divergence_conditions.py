@@ -193,6 +193,10 @@ def _stack_states(cfg: dict) -> list[int]:
 
 CONDITIONS["stacked_cells_return_state"] = lambda cfg: len(_stack_states(cfg)) > 1 and cfg["return_state"]
 CONDITIONS["stacked_cells"] = lambda cfg: bool(_stack_states(cfg))
+# Bidirectional around RNN(stacked cells, return_state=True): each direction's final states show their order
+CONDITIONS["wrapped_stacked_cells_return_state"] = lambda cfg: (
+    isinstance(cfg.get("layer"), dict) and cfg["layer"].get("class_name") == "RNN"
+    and CONDITIONS["stacked_cells_return_state"](cfg["layer"]["config"]))
 # the order of a stack's states shows: several final states returned, or a flat initial-state list given
 SHAPE_CONDITIONS["stacked_cells_order_shows"] = lambda cfg, shapes: (
     CONDITIONS["stacked_cells_return_state"](cfg) or SHAPE_CONDITIONS["stacked_cells_initial_state"](cfg, shapes))

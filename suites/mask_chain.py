@@ -1,8 +1,8 @@
-"""Masks consumed across layers (TRAPS 16; issue 4 "Masking (mask_value): the produced mask, and how every
+"""Masks consumed across layers (docs/traps.md 16: "Masking (mask_value): the produced mask, and how every
 recurrent layer consumes it"): a mask-producing layer (Masking, Embedding(mask_zero=True)) followed by a recurrent
-layer, run as a real two-layer model on the Keras adapters (the mask travels from one real layer to the next as
-Keras propagates it) and on torch as the adapter's compute_mask fed to the second layer as `mask=` (torch has no
-implicit masks). The truth is oracle.compute_mask of the first layer and oracle.forward(second, mask=that).
+layer, run by the adapter's `mask_chain` (adapters/base.py): a real two-layer model on the Keras adapters (the
+mask travels from one real layer to the next as Keras propagates it), the adapter's compute_mask fed to the second
+layer as `mask=` elsewhere (torch has no implicit masks). The truth is oracle.compute_mask of the first layer and oracle.forward(second, mask=that).
 
 Bound: both first layers are selections (Masking multiplies by an exact 0/1, Embedding gathers rows of weights
 already drawn in the dtype), so their backend output equals the oracle's exactly and the composition's bound is
@@ -25,7 +25,7 @@ SECOND = ("SimpleRNN", "GRU", "LSTM", "RNN", "Bidirectional")
 
 def masked_input(case: Case, dtype: str, mask_value: float) -> tuple[np.ndarray, np.ndarray]:
     """(x, kept): the recurrent case's input with the steps the case's mask drops set wholly to mask_value, and
-    one feature of each kept step set to mask_value too (TRAPS 16: a step is masked only when *all* its features
+    one feature of each kept step set to mask_value too (docs/traps.md 16: a step is masked only when *all* its features
     equal mask_value, so that step must stay unmasked)."""
     x, _, _ = arrays(case, dtype)
     kept = case_mask(Case(case.config, case.input_shape, case.seed, True))
@@ -51,31 +51,6 @@ def truth(first: dict, w1: list, second: dict, w2: list, x: np.ndarray, dtype: s
     y1 = oracle.forward(first, w1, x)
     y2 = semantics.forward(second, w2, y1, mask=mask)
     return mask, y2, semantics.forward_bound(second, w2, y1, dtype, mask=mask)
-
-
-def keras_chain(adapter, first: dict, w1: list, second: dict, w2: list, x: np.ndarray, dtype: str):
-    """(mask the real first layer produces, output of the real functional model Input -> first -> second)."""
-    tf, k = adapter._frameworks()
-    in_dtype = "int32" if first["class_name"] == "Embedding" else dtype
-    with adapter._device("cpu"):
-        l1 = adapter._layer(first, dtype, x.shape, [np.asarray(w, dtype) for w in w1])
-        mid = tuple(oracle.output_shape(first, x.shape))
-        l2 = adapter._layer(second, dtype, mid, [np.asarray(w, dtype) for w in w2])
-        # batch_shape fixed: a stateful second layer needs its batch size (a fresh model starts at zero states)
-        inp = k.Input(batch_shape=x.shape, dtype=in_dtype)
-        model = k.Model(inp, l2(l1(inp)))
-        xt = tf.constant(x.astype(in_dtype))
-        y = model(xt, training=False)
-        mask = l1.compute_mask(xt)
-    y = [np.asarray(a) for a in tf.nest.flatten(list(y))] if isinstance(y, (list, tuple)) else np.asarray(y)
-    return None if mask is None else np.asarray(mask), y
-
-
-def torch_chain(adapter, first: dict, w1: list, second: dict, w2: list, x: np.ndarray, dtype: str):
-    """(the adapter's compute_mask of the first layer, the second layer's forward given that mask)."""
-    mask = adapter.compute_mask(first, w1, x, dtype=dtype)
-    y1 = adapter.forward(first, w1, x, dtype=dtype)
-    return mask, adapter.forward(second, w2, np.asarray(y1, dtype=np.float64), dtype=dtype, mask=mask)
 
 
 def comparisons(expected_mask, got_mask, expected, bound, got) -> list[Comparison]:

@@ -3,7 +3,7 @@ shapes, and the same layer built and run in tf-keras 2.21 (float64, GradientTape
 suites/test_torch_recurrent_vs_tf_keras.py holds the torch adapter's recurrent layers against.
 
 tf-keras departs from Keras 2.2.x in ways this module works around, each said where it happens: CuDNN layers need
-a GPU (built as the GRU / LSTM they equal, TRAPS.md 15), RNN(cells=[...]) in float64 wraps the cells in a
+a GPU (built as the GRU / LSTM they equal, docs/traps.md 15), RNN(cells=[...]) in float64 wraps the cells in a
 float32-policy StackedRNNCells that rounds their inputs to float32 (built explicitly in float64), and a stack
 wants its initial states nested per cell.
 """
@@ -128,7 +128,7 @@ def tf_cell(spec: dict):
 
 
 def tf_layer(config: dict):
-    """The real tf-keras layer; CuDNN layers as the GRU / LSTM they equal (TRAPS.md 15)."""
+    """The real tf-keras layer; CuDNN layers as the GRU / LSTM they equal (docs/traps.md 15)."""
     name, c = config["class_name"], config["config"]
     if name == "Bidirectional":
         return tfk.layers.Bidirectional(tf_layer(c["layer"]), merge_mode=c["merge_mode"], dtype="float64")

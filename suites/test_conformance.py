@@ -11,15 +11,6 @@ import adapters
 import oracle
 
 from . import checks, strategies
-from .recording import Recorder
-
-
-@pytest.fixture
-def recorder(request, target, check):
-    from conftest import results_path
-    rec = Recorder(request.node.nodeid, *target, check)
-    yield rec
-    rec.flush(results_path(request.config))
 
 
 @pytest.mark.parametrize("check", ["shape", "forward", "gradient"])

@@ -1,4 +1,4 @@
-"""A known divergence excuses only what it describes (issue 18).
+"""A known divergence excuses only what it describes.
 
 A stand-in adapter returns the oracle's own values under the name of a real backend (so that backend's entries
 apply), then one planted bug at a time: each must be `fail` / `error`, never `known-divergence`, although an entry

@@ -1,4 +1,4 @@
-"""Embedding on the real backends beyond the generic suite: the mask each passes on (mask_zero, TRAPS.md 16)
+"""Embedding on the real backends beyond the generic suite: the mask each passes on (mask_zero, docs/traps.md 16)
 against the oracle's, and what each does with an index outside [0, input_dim), where the oracle raises
 (oracle/embedding.py). A backend that returns a value there instead is a finding, pinned here so it is seen when
 it changes."""
@@ -10,7 +10,7 @@ import pytest
 import adapters
 import oracle
 
-ADAPTERS = ["tf_keras", "keras", "torch"]
+ADAPTERS = adapters.names()
 
 
 def _adapter(name):
@@ -24,7 +24,7 @@ def _config(**kw):
     return oracle.normalize({"class_name": "Embedding", "config": {"input_dim": 5, "output_dim": 3, **kw}})
 
 
-@pytest.mark.parametrize("name", ADAPTERS)
+@pytest.mark.parametrize("name", adapters.with_ability("masks"))
 @pytest.mark.parametrize("mask_zero", [True, False])
 def test_mask_is_index_zero_exactly_when_mask_zero(name, mask_zero):
     x = np.array([[0.0, 1.0, 4.0, 0.0], [2.0, 0.0, 0.0, 3.0]])

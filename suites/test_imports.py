@@ -1,4 +1,4 @@
-"""The import graph of the project has no cycle (issue 13): every .py file under oracle/, adapters/, suites/ and
+"""The import graph of the project has no cycle: every .py file under oracle/, adapters/, suites/ and
 reports/, and conftest.py, is parsed with `ast` (nothing is imported), and each import that resolves to a project
 module is an edge, module-level or deferred (inside a function: a deferred import that dodges a cycle is still a
 cycle of the design, so it counts, and the failure message says which edges are deferred). Also: oracle/params.py

@@ -70,7 +70,7 @@ def test_oracle_rejects_with_a_precise_message(case):
         assert part in message, f"{part!r} missing from the error {message!r} for {config}"
 
 
-@pytest.mark.parametrize("name", ["tf_keras", "keras"])
+@pytest.mark.parametrize("name", adapters.with_ability("invalid_configs"))
 def test_keras_adapters_reject_too(name, request):
     from conftest import results_path
     adapter = adapters.get(name)

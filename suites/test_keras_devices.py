@@ -1,4 +1,4 @@
-"""The Keras adapters' devices (issue 18 item 6): "cuda" is declared, usable only where TensorFlow lists a GPU, and
+"""The Keras adapters' devices: "cuda" is declared, usable only where TensorFlow lists a GPU, and
 a skip with that reason elsewhere; "cpu" always runs, on the CPU even on a GPU machine."""
 from __future__ import annotations
 

@@ -130,7 +130,7 @@ def _replay_mask_chain(entry, adapter, w) -> None:
     x, _ = mask_chain.masked_input(case, w["dtype"], 1.5)
     with np.errstate(all="ignore"):
         mask, y, bound = mask_chain.truth(head, [], cfg, w2, x, w["dtype"])
-    got_mask, got = mask_chain.keras_chain(adapter, head, [], cfg, w2, x, w["dtype"])
+    got_mask, got = adapter.mask_chain(head, [], cfg, w2, x, dtype=w["dtype"])
     cs = mask_chain.comparisons(mask, got_mask, y, bound, got)
     assert not all(c.ok for c in cs), f"stale known divergence {entry.adapter}:{entry.id}: the chain now agrees"
     why = entry.explains_bounded(cs) if not entry.semantics else None

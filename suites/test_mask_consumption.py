@@ -1,4 +1,4 @@
-"""Masks consumed across layers on every backend (TRAPS 16): Masking(mask_value) and Embedding(mask_zero=True)
+"""Masks consumed across layers on every backend (docs/traps.md 16): Masking(mask_value) and Embedding(mask_zero=True)
 feeding each recurrent layer (suites/mask_chain.py), and TimeDistributed over a recurrent layer (the 4-D input
 case) through the conformance checks. Records go to the report under check "mask_chain"."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ from . import alternatives, checks, divergences, mask_chain
 from .recording import Recorder
 from .strategies import Case, cases
 
-ADAPTERS = ("tf_keras", "keras", "torch")
+ADAPTERS = adapters.with_ability("masks")
 DTYPES = ("float32", "float64")
 # Each example builds a real two-layer model; an eighth of the profile's examples keeps the module's cost near a
 # conformance row's.
@@ -74,9 +74,8 @@ def test_mask_consumed_by_the_next_layer(name, first, second, dtype, request):
         flat = y if isinstance(y, list) else [y]
         assume(all(np.all(np.abs(a) < np.finfo(dtype).max / 16) for a in flat))  # as checks.representable
         assert np.array_equal(mask, kept), "the oracle's mask is not the drawn pattern"
-        run = mask_chain.torch_chain if name == "torch" else mask_chain.keras_chain
         try:
-            got_mask, got = run(adapter, head, w1, cfg, w2, x, dtype)
+            got_mask, got = adapter.mask_chain(head, w1, cfg, w2, x, dtype=dtype)
             cs = mask_chain.comparisons(mask, got_mask, y, bound, got)
             bad = "; ".join(c.describe() for c in cs if not c.ok)
             how = "mismatch"
@@ -125,7 +124,7 @@ def time_distributed_recurrent(draw) -> Case:
 
 @pytest.mark.parametrize("check", ["forward", "gradient"])
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", ADAPTERS)
+@pytest.mark.parametrize("name", adapters.names())
 def test_time_distributed_over_a_recurrent_layer(name, dtype, check, request):
     from conftest import results_path
     adapter = _adapter(name)

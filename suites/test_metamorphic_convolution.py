@@ -33,7 +33,7 @@ def test_conv1d_is_conv2d_of_height_one(backend, relation, data):
 @given(data=st.data())
 def test_depthwise_is_a_block_diagonal_conv2d(backend, relation, data):
     """DESIGN.md: DepthwiseConv2D equals the grouped Conv2D (groups = C), written as a Conv2D whose kernel
-    (kh, kw, C, C*M) is zero outside the groups: column c*M + m holds depthwise[:, :, c, m] in row c (TRAPS.md 7)."""
+    (kh, kw, C, C*M) is zero outside the groups: column c*M + m holds depthwise[:, :, c, m] in row c (docs/traps.md 7)."""
     kh, kw = data.draw(st.integers(1, 3), label="kh"), data.draw(st.integers(1, 3), label="kw")
     s = data.draw(st.integers(1, 2), label="stride")  # equal strides: TF refuses unequal ones (known divergence)
     padding = data.draw(st.sampled_from(["valid", "same"]), label="padding")
@@ -57,7 +57,7 @@ def test_depthwise_is_a_block_diagonal_conv2d(backend, relation, data):
 @RECORDED
 @given(data=st.data())
 def test_separable_is_depthwise_then_pointwise(backend, relation, data):
-    """TRAPS.md 8: SeparableConv2D equals DepthwiseConv2D (strides, dilation, padding; no bias) followed by a
+    """docs/traps.md 8: SeparableConv2D equals DepthwiseConv2D (strides, dilation, padding; no bias) followed by a
     1x1 Conv2D that carries the bias."""
     k = data.draw(st.integers(1, 3), label="k")
     dilate = data.draw(st.booleans(), label="dilate")

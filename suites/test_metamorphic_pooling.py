@@ -29,7 +29,7 @@ def window(data, rank):
 @given(data=st.data())
 def test_pooling_of_a_constant_is_the_constant(backend, relation, data):
     """Max and average of a constant window are the constant; with 'same' this needs -inf padding for the max
-    and an average over the real elements only (TRAPS.md 3-4)."""
+    and an average over the real elements only (docs/traps.md 3-4)."""
     rank = data.draw(st.sampled_from([1, 2]), label="rank")
     kind = data.draw(st.sampled_from(["Max", "Average"]), label="kind")
     pool, strides, padding, sizes = window(data, rank)

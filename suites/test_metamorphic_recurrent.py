@@ -111,7 +111,7 @@ def test_go_backwards_is_the_reversed_input(backend, relation, layer, data):
 @given(data=st.data())
 def test_bidirectional_sum_is_forward_plus_rereversed_backward(backend, relation, layer, data):
     """Bidirectional(layer, merge_mode='sum')(x) == layer(x) + layer(go_backwards negated)(x), the backward
-    sequence re-reversed in time (TRAPS 17), each run as its own layer with its half of the weights."""
+    sequence re-reversed in time (docs/traps.md 17), each run as its own layer with its half of the weights."""
     # Keras 3 refuses a wrapped layer that already has go_backwards=True (recorded:
     # keras-bidirectional-rejects-go-backwards-layer); the relation is checked there on forward layers
     extra = {"go_backwards": False} if backend.name == "keras" else {}
@@ -159,8 +159,8 @@ def test_stateful_halves_equal_one_pass(backend, relation, layer, data):
         run = lambda reset=(): oracle.stateful_run(config, ws, halves, reset=reset)  # noqa: E731
     else:
         a = adapters.get(backend.name)
-        if not hasattr(a, "stateful_run"):
-            pytest.skip(f"{backend.name} has no stateful_run")
+        if a.lacks("stateful"):
+            pytest.skip(a.lacks("stateful"))
         run = lambda reset=(): [np.asarray(y, np.float64) for y in a.stateful_run(  # noqa: E731
             config, ws, halves, device=backend.device, dtype=backend.dtype, reset=reset)]
     with relation.example("stateful_halves", config, x, seed) as ex:

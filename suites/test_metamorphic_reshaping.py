@@ -38,7 +38,7 @@ def test_zero_padding_then_cropping_is_the_identity(backend, relation, rank, dat
 @RECORDED
 @given(rank=st.integers(1, 3), data=st.data())
 def test_flatten_channels_first_is_flatten_channels_last_of_the_transposed_input(backend, relation, rank, data):
-    """TRAPS.md 21: Flatten(channels_first) on (B, C, *spatial) equals Flatten(channels_last) on (B, *spatial, C):
+    """docs/traps.md 21: Flatten(channels_first) on (B, C, *spatial) equals Flatten(channels_last) on (B, *spatial, C):
     Keras moves the channels last before flattening (torch.flatten on NCHW would not)."""
     first = {"class_name": "Flatten", "config": {"data_format": "channels_first"}}
     last = {"class_name": "Flatten", "config": {"data_format": "channels_last"}}

@@ -1,4 +1,4 @@
-"""Metamorphic relation of TimeDistributed (issue 4), on the oracle and on every adapter (suites/metamorphic.py):
+"""Metamorphic relation of TimeDistributed, on the oracle and on every adapter (suites/metamorphic.py):
 TimeDistributed(Dense) on (batch, timesteps, features) equals Dense on the batch x time merged axis; recorded under
 check "metamorphic:time_distributed_dense"."""
 from __future__ import annotations

@@ -15,13 +15,13 @@ def fwd(name, x, **cfg):
 
 
 def test_leaky_relu_default_slope_is_keras_0_3():
-    """TRAPS.md 23: Keras's default alpha is 0.3 (torch's is 0.01); f(0) = 0 with slope 1 from x >= 0."""
+    """docs/traps.md 23: Keras's default alpha is 0.3 (torch's is 0.01); f(0) = 0 with slope 1 from x >= 0."""
     np.testing.assert_array_equal(fwd("LeakyReLU", [[-2.0, -1.0, 0.0, 3.0]]), [[-0.6, -0.3, 0.0, 3.0]])
     assert oracle.normalize({"class_name": "LeakyReLU", "config": {}})["config"]["alpha"] == 0.3
 
 
 def test_thresholded_relu_is_strict_at_theta():
-    """f(x) = x for x > theta only: f(theta) = 0 (TRAPS.md 23); default theta 1.0."""
+    """f(x) = x for x > theta only: f(theta) = 0 (docs/traps.md 23); default theta 1.0."""
     np.testing.assert_array_equal(fwd("ThresholdedReLU", [[0.5, 1.0, 1.5]]), [[0.0, 0.0, 1.5]])
     np.testing.assert_array_equal(fwd("ThresholdedReLU", [[0.0, 0.25, -1.0]], theta=0.0), [[0.0, 0.25, 0.0]])
 
@@ -88,7 +88,7 @@ def test_permute_and_repeat_vector_examples():
 
 
 def test_masking_all_features_and_mask():
-    """A timestep is masked only when all its features equal mask_value (TRAPS.md 16)."""
+    """A timestep is masked only when all its features equal mask_value (docs/traps.md 16)."""
     x = np.array([[[0.0, 0.0], [0.0, 1.0], [2.0, 2.0]]])
     np.testing.assert_array_equal(fwd("Masking", x), [[[0.0, 0.0], [0.0, 1.0], [2.0, 2.0]]])
     cfg = {"class_name": "Masking", "config": {"mask_value": 2.0}}

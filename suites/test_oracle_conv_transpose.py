@@ -1,5 +1,5 @@
 """Oracle self-tests for Conv2DTranspose/Conv3DTranspose: the documented output sizes, hand-computed outputs
-(the Keras crop against torch's reading of TRAPS.md 9), a plain-loop reference, the adjoint of Conv, and
+(the Keras crop against torch's reading of docs/traps.md 9), a plain-loop reference, the adjoint of Conv, and
 equivalences between configurations. Integer-valued inputs keep every sum exact in float64. No framework."""
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def _row(cfg, x, taps, bias=None):
     ([1, 10, 100], {"strides": (1, 2), "padding": "same", "output_padding": (0, 1)}, None, [1, 10, 102, 20]),
     ([1, 10, 100], {"strides": (1, 2), "output_padding": (0, 1)}, None, [1, 10, 102, 20, 200, 0]),
     # taps [1, 10, 100, 1000]: full = [1, 10, 102, 1020, 200, 2000]; torch's padding=2, output_padding=1 would
-    # start at 2 ([102, 1020, 200]); Keras crops L - N = 3 as (1, 2) (TRAPS.md 9)
+    # start at 2 ([102, 1020, 200]); Keras crops L - N = 3 as (1, 2) (docs/traps.md 9)
     ([1, 10, 100, 1000], {"strides": (1, 2), "padding": "same"}, None, [10, 102, 1020, 200]),
     ([1, 10, 100, 1000], {"strides": (1, 2), "padding": "same", "output_padding": (0, 1)}, None, [10, 102, 1020]),
     ([1, 10, 100, 1000], {"strides": (1, 2), "padding": "same", "output_padding": 0}, None, [102, 1020]),

@@ -29,7 +29,7 @@ def ints(rng, shape):
 
 
 def ref_pads(n, k, s, d, padding):
-    """(before, after) as TRAPS.md 1-2 state them, written here independently of the oracle."""
+    """(before, after) as docs/traps.md 1-2 state them, written here independently of the oracle."""
     span = (k - 1) * d + 1
     if padding == "valid":
         return 0, 0

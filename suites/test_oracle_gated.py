@@ -14,7 +14,7 @@ RNG = np.random.default_rng(20260)
 
 
 def hard_sigmoid(x):
-    return np.clip(0.2 * x + 0.5, 0.0, 1.0)  # Keras 2 (TRAPS.md 14)
+    return np.clip(0.2 * x + 0.5, 0.0, 1.0)  # Keras 2 (docs/traps.md 14)
 
 
 def _w(*shape):

@@ -1,5 +1,5 @@
 """Oracle self-tests for LocallyConnected1D/2D: the seed's examples, plain loops over positions in the
-implementation=1 kernel layout (TRAPS.md 10), the channels_first bias of Keras's K.bias_add, the documented
+implementation=1 kernel layout (docs/traps.md 10), the channels_first bias of Keras's K.bias_add, the documented
 rejections. Integer inputs keep every sum exact in float64. No framework is imported."""
 from __future__ import annotations
 

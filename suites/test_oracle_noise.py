@@ -114,7 +114,7 @@ def test_unshared_mask_is_caught():
 
 
 def test_mask_shared_along_the_wrong_axis_is_caught():
-    """TRAPS.md 20: torch Dropout2d on a 3-D (B, C, T) input treats it as one unbatched (C, H, W) image and drops
+    """docs/traps.md 20: torch Dropout2d on a 3-D (B, C, T) input treats it as one unbatched (C, H, W) image and drops
     whole batch entries, where SpatialDropout1D drops (batch, channel) maps: the mask is constant along the
     channels too, so the channel axis is no longer independent."""
     y = X * _keep((32, 1, 1), 0.5) / 0.5

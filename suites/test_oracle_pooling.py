@@ -1,4 +1,4 @@
-"""Oracle self-tests for the pooling family: plain-loop references, hand-computed cases, the traps of TRAPS.md 3-4,
+"""Oracle self-tests for the pooling family: plain-loop references, hand-computed cases, the traps of docs/traps.md 3-4,
 the tie rule, and invalid configs. Integer-valued inputs keep every sum exact, and an average is then one
 correctly rounded division in both computations, so comparisons are bit for bit. No framework is imported."""
 from __future__ import annotations
@@ -27,7 +27,7 @@ def ints(case):
 
 
 def loop_pool(x, mode, pool, strides, padding):
-    """Channels_last pooling by loops over output positions and window taps, from TRAPS.md 1, 3, 4 directly:
+    """Channels_last pooling by loops over output positions and window taps, from docs/traps.md 1, 3, 4 directly:
     'same' pads (total // 2 before), max ignores the padding, the average divides by the real elements."""
     sizes = x.shape[1:-1]
     outs, lows = [], []
@@ -83,13 +83,13 @@ def test_hand_computed_shapes_and_values():
     # 'same': total pad 1, after the input; the last window holds 5, 6 and one pad: (5 + 6) / 2, not / 3
     np.testing.assert_array_equal(oracle.forward(avg, [], x).ravel(), [2.0, 4.0, 5.5])
     mx = {"class_name": "MaxPooling1D", "config": {"pool_size": 3, "strides": 2, "padding": "same"}}
-    # all negative: a zero pad would win; Keras pads max pooling with -inf (TRAPS.md 4)
+    # all negative: a zero pad would win; Keras pads max pooling with -inf (docs/traps.md 4)
     np.testing.assert_array_equal(oracle.forward(mx, [], -x).ravel(), [-1.0, -3.0, -5.0])
 
 
 @pytest.mark.parametrize("layer", ["AveragePooling1D", "AveragePooling2D", "AveragePooling3D"])
 def test_same_average_of_a_constant_is_the_constant(layer):
-    """TRAPS.md 3: the padded elements are not counted, so borders are not pulled towards 0."""
+    """docs/traps.md 3: the padded elements are not counted, so borders are not pulled towards 0."""
     rank = int(layer[-2])
     cfg = {"class_name": layer, "config": {"pool_size": 3, "strides": 2, "padding": "same"}}
     y = oracle.forward(cfg, [], np.full((1,) + (4,) * rank + (2,), 1.5))

@@ -69,7 +69,7 @@ def test_go_backwards_is_the_reversed_input(layer, data):
 
 
 def test_masked_step_repeats_the_previous_output_and_carries_the_state():
-    """TRAPS 16 and Keras 2.2.x K.rnn (unrolled path): at a masked step the output repeats the previous output
+    """docs/traps.md 16 and Keras 2.2.x K.rnn (unrolled path): at a masked step the output repeats the previous output
     (zeros at a leading masked step) and the state is unchanged. Written from the documented SimpleRNN formula."""
     rng = np.random.default_rng(0)
     x, h0 = rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 2))
@@ -92,7 +92,7 @@ def test_masked_step_repeats_the_previous_output_and_carries_the_state():
 @pytest.mark.parametrize("layer", [name for name in PROGRAMS if "stateful" in oracle.LAYERS[name].spec])
 @given(data=st.data())
 def test_stateful_halves_equal_one_pass(layer, data):
-    """Two stateful calls on the halves of a sequence equal one call on the whole (issue 4's metamorphic
+    """Two stateful calls on the halves of a sequence equal one call on the whole (the metamorphic
     relation), and a reset before the second call equals a fresh call on the second half."""
     case = data.draw(strategies.cases(layer))
     x, ws, _ = strategies.arrays(case, "float64")

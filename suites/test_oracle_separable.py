@@ -1,5 +1,5 @@
 """Oracle self-tests for DepthwiseConv2D and SeparableConv1D/2D: plain loops, hand-computed channel order
-(TRAPS.md 7) and bias placement (TRAPS.md 8), weight shapes, the documented rejections. Integer inputs keep every
+(docs/traps.md 7) and bias placement (docs/traps.md 8), weight shapes, the documented rejections. Integer inputs keep every
 sum exact in float64, so comparisons are bit for bit. No framework is imported."""
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_equals_plain_loops(layer, data):
 
 
 def test_depthwise_output_channel_is_c_times_mult_plus_m():
-    """TRAPS.md 7, by hand: 1x1 kernel, C = 2, M = 2, kernel[0, 0] = [[1, 10], [100, 1000]], pixel (3, 5):
+    """docs/traps.md 7, by hand: 1x1 kernel, C = 2, M = 2, kernel[0, 0] = [[1, 10], [100, 1000]], pixel (3, 5):
     outputs (3*1, 3*10, 5*100, 5*1000) in that order, then + bias."""
     cfg = {"class_name": "DepthwiseConv2D", "config": {"kernel_size": 1, "depth_multiplier": 2}}
     kernel = np.array([[1.0, 10.0], [100.0, 1000.0]]).reshape(1, 1, 2, 2)
@@ -49,7 +49,7 @@ def test_depthwise_output_channel_is_c_times_mult_plus_m():
 
 
 def test_separable_bias_after_pointwise_and_strides_on_depthwise_only():
-    """TRAPS.md 8, by hand on x = 1..5 (one channel), depthwise taps (1, 10), stride 2, pointwise (2, -1) for
+    """docs/traps.md 8, by hand on x = 1..5 (one channel), depthwise taps (1, 10), stride 2, pointwise (2, -1) for
     M = 1 -> F = 2, bias (100, 200): depthwise windows at 0 and 2 give 21, 43; out = 2*z + 100, -z + 200."""
     cfg = {"class_name": "SeparableConv1D", "config": {"filters": 2, "kernel_size": 2, "strides": 2}}
     x = np.arange(1.0, 6.0).reshape(1, 5, 1)

@@ -68,7 +68,7 @@ def test_common_layer_api(api_target, request):
     rec.run_examples(examples, failures, results_path(request.config))
 
 
-@pytest.mark.parametrize("name", ["tf_keras", "keras"])
+@pytest.mark.parametrize("name", adapters.with_ability("layer_api"))
 def test_keras1_configs_on_the_real_backends(name, request):
     """Every Keras 1 row given to the backend as written (check keras1_native): Keras 2.2.x accepted Keras 1
     arguments through its legacy interface; a backend that rejects them is a known divergence, one that reads them

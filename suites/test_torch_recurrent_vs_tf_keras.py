@@ -5,8 +5,8 @@ gradients must agree within the bound below. The generic conformance suite compa
 
 Where tf-keras 2.21 itself departs from Keras 2.2.x the case says how it is kept out of the comparison:
 Bidirectional with return_sequences outputs zeros at masked steps in tf-keras (2.2.x repeats the previous output,
-TRAPS.md 16), so those positions carry a zero cotangent and are not compared; CuDNN layers need a GPU in tf-keras,
-so they are compared with the GRU / LSTM they equal (TRAPS.md 15); see suites/recurrent_witness.py for the rest.
+docs/traps.md 16), so those positions carry a zero cotangent and are not compared; CuDNN layers need a GPU in tf-keras,
+so they are compared with the GRU / LSTM they equal (docs/traps.md 15); see suites/recurrent_witness.py for the rest.
 """
 from __future__ import annotations
 

@@ -10,15 +10,6 @@ from hypothesis import given
 import adapters
 
 from . import checks, strategies, training
-from .recording import Recorder
-
-
-@pytest.fixture
-def recorder(request, target, check):
-    from conftest import results_path
-    rec = Recorder(request.node.nodeid, *target, check)
-    yield rec
-    rec.flush(results_path(request.config))
 
 
 @pytest.mark.parametrize("check", ["training", "seed", "moving_mean", "moving_variance", "dropout"])

@@ -11,21 +11,12 @@ import adapters
 import oracle
 
 from . import checks, strategies
-from .recording import Recorder
 from .strategies import weight_params
 
 LAYERS = weight_params.layers_with_weight_params()
 # Each example of the initializer check pools up to 64 initialisations and every example builds real layers;
 # 8 examples per (layer, adapter, dtype, check) keep the suite's cost near the conformance suite's.
 EXAMPLES = min(settings().max_examples, 8)
-
-
-@pytest.fixture
-def recorder(request, target, check):
-    from conftest import results_path
-    rec = Recorder(request.node.nodeid, *target, check)
-    yield rec
-    rec.flush(results_path(request.config))
 
 
 def _check_of(check: str, layer: str) -> bool:
@@ -40,6 +31,8 @@ def test_weight_params(target, check, recorder):
         pytest.skip(f"{layer} has no {check} parameter")
     adapter = adapters.get(name)
     recorder.skip_if_unsupported(adapter)
+    if adapter.lacks("weight_params"):
+        pytest.skip(adapter.lacks("weight_params"))
 
     @settings(max_examples=EXAMPLES)
     @given(case=strategies.record(layer).weight_params)

@@ -7,7 +7,7 @@ reference).
   not compared.
 - BatchNormalization: 'training' compares the batch-statistics output and its input, gamma and beta gradients
   with the oracle; 'moving_mean' and 'moving_variance' compare the moving statistics after one training call.
-  They are separate checks because backends disagree on the variance fed to the moving average (TRAPS.md 19):
+  They are separate checks because backends disagree on the variance fed to the moving average (docs/traps.md 19):
   a known divergence can then name exactly that and leave the rest checked.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import oracle
 from oracle.noise import mask_shape, spatial_mask_shape
 
-from . import stochastic, tolerance
+from . import stochastic
 from .compare import Comparison, compare
 from .strategies import Case, arrays
 from .truth import DOCUMENTED

@@ -20,6 +20,7 @@ class TorchAdapter(Adapter):
     dtypes = DTYPES
     layers = frozenset(LAYERS)
     unsupported_layers = {"Input": "torch has no symbolic input tensors: data is fed to the first op directly"}
+    abilities = frozenset({"masks", "stateful", "weight_params"})
 
     def device_reason(self, device):
         if device == "cpu":
@@ -123,11 +124,6 @@ class TorchAdapter(Adapter):
         fn = None if layer is None else layer.mask
         mask = None if fn is None else fn(_torch(), config["config"], self._tensors([x], device)[0])
         return None if mask is None else mask.cpu().numpy()
-
-    def _build_error(self, raw_config, input_shape):
-        # torch has no Keras config parser, so it cannot reject a Keras config by itself; the invalid-config
-        # suite only asks the Keras adapters.
-        return None
 
     # ---- weight parameters ----
 

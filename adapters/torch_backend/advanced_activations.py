@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def relu(torch, cfg, x, ws):
-    """Seed 003's piecewise ReLU (no single torch op, TRAPS.md 23): max_value for x >= max_value, x for
+    """Seed 003's piecewise ReLU (no single torch op, docs/traps.md 23): max_value for x >= max_value, x for
     threshold <= x < max_value, negative_slope * (x - threshold) below the threshold."""
     y = torch.where(x >= cfg["threshold"], x, cfg["negative_slope"] * (x - cfg["threshold"]))
     return y if cfg["max_value"] is None else torch.where(x >= cfg["max_value"], cfg["max_value"], y)
@@ -14,7 +14,7 @@ def prelu(torch, cfg, x, ws):
     return torch.where(x < 0, ws[0] * x, x)
 
 
-# torch's leaky_relu default slope is 0.01, Keras's 0.3 (TRAPS.md 23): always passed explicitly
+# torch's leaky_relu default slope is 0.01, Keras's 0.3 (docs/traps.md 23): always passed explicitly
 def leaky_relu(torch, cfg, x, ws):
     return torch.nn.functional.leaky_relu(x, cfg["alpha"])
 

@@ -3,7 +3,7 @@ DepthwiseConv2D, SeparableConv1D/2D, LocallyConnected1D/2D.
 
 Keras layouts are translated here: kernels (*k, in, out) -> (out, in, *k), channels_last -> NC..., Keras
 'same'/'causal' padding computed and applied explicitly with F.pad (torch's padding='same' refuses stride > 1 and
-pads symmetrically, TRAPS.md 1-2).
+pads symmetrically, docs/traps.md 1-2).
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def conv(torch, cfg, x, ws):
 
 def _depthwise_step(torch, cfg, x, kernel, bias):
     """Keras depthwise step on NC... input: groups = C, kernel (*k, C, M) -> (C*M, 1, *k), so that output channel
-    c*M + m is input channel c with multiplier m (TRAPS.md 7). Keras 'same' padding applied with F.pad."""
+    c*M + m is input channel c with multiplier m (docs/traps.md 7). Keras 'same' padding applied with F.pad."""
     F = torch.nn.functional
     rank = len(cfg["kernel_size"])
     pads = [keras_pads(n, k, s, d, cfg["padding"]) for n, k, s, d in
@@ -57,7 +57,7 @@ def depthwise(torch, cfg, x, ws):
 
 
 def separable(torch, cfg, x, ws):
-    """Depthwise step (strides, dilation, padding), then a 1x..x1 convolution carrying the bias (TRAPS.md 8)."""
+    """Depthwise step (strides, dilation, padding), then a 1x..x1 convolution carrying the bias (docs/traps.md 8)."""
     rank = len(cfg["kernel_size"])
     channels_last = cfg["data_format"] == "channels_last"
     z = _depthwise_step(torch, cfg, x.movedim(-1, 1) if channels_last else x, ws[0], None)
@@ -69,7 +69,7 @@ def separable(torch, cfg, x, ws):
 
 def locally_connected(torch, cfg, x, ws):
     """Unshared weights: Tensor.unfold windows, flattened as tf-keras implementation=1 lays out its kernel
-    (P, prod(k)*C, F): patches (*k, C) for channels_last, (C, *k) for channels_first (TRAPS.md 10)."""
+    (P, prod(k)*C, F): patches (*k, C) for channels_last, (C, *k) for channels_first (docs/traps.md 10)."""
     rank = len(cfg["kernel_size"])
     first = cfg["data_format"] == "channels_first"
     patches = x.movedim(1, -1) if first else x  # (B, *spatial, C)
@@ -102,7 +102,7 @@ def _deconv_length(n, k, s, d, padding, output_padding):
 def conv_transpose(torch, cfg, x, ws):
     """F.conv_transpose with no padding gives the full length L = (n-1)*s + span; Keras keeps N elements of it
     starting at (L - N) // 2 for 'same' (0 for 'valid'), zero-extended past L. torch's own `padding` crops
-    symmetrically and `output_padding` extends on the right, which disagrees for odd L - N (TRAPS.md 9), so the
+    symmetrically and `output_padding` extends on the right, which disagrees for odd L - N (docs/traps.md 9), so the
     crop/extension is one F.pad with negative (cropping) or positive widths, and the bias is added after it."""
     F = torch.nn.functional
     rank = len(cfg["kernel_size"])

@@ -15,7 +15,7 @@ def activation_layer(torch, cfg, x, ws):
 
 
 def flatten(torch, cfg, x, ws):
-    # Keras moves channels last before flattening (TRAPS.md 21); torch.flatten on NCHW would order differently.
+    # Keras moves channels last before flattening (docs/traps.md 21); torch.flatten on NCHW would order differently.
     if cfg["data_format"] == "channels_first":
         x = x.movedim(1, -1)
     return torch.flatten(x, start_dim=1)
@@ -48,7 +48,7 @@ def repeat_vector(torch, cfg, x, ws):
 
 
 def _kept_steps(x, mask_value):
-    """True where some feature of a timestep differs from mask_value (TRAPS.md 16)."""
+    """True where some feature of a timestep differs from mask_value (docs/traps.md 16)."""
     return (x != mask_value).any(dim=-1)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 def embedding(torch, cfg, x, ws):
     """F.embedding on the indices: the float-carried input truncated to int64 as Keras's int32 cast does (the
     cast has no gradient, so the input's gradient is None, returned as zeros). No padding_idx: torch's only
-    zeroes that row's gradient and masks nothing (TRAPS.md 16); the mask is embedding_mask."""
+    zeroes that row's gradient and masks nothing (docs/traps.md 16); the mask is embedding_mask."""
     return torch.nn.functional.embedding(x.long(), ws[0])
 
 

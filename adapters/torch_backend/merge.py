@@ -44,7 +44,7 @@ def concatenate(torch, cfg, xs, ws):
 
 
 def _keras_l2_normalize(torch, x, axis):
-    """Keras 2 K.l2_normalize: x * rsqrt(max(sum x^2, 1e-12)) (TRAPS.md 22). F.normalize divides by
+    """Keras 2 K.l2_normalize: x * rsqrt(max(sum x^2, 1e-12)) (docs/traps.md 22). F.normalize divides by
     max(norm, 1e-12), a floor a million times lower in norm, so tiny vectors would come out unit length."""
     return x * torch.rsqrt(torch.clamp((x * x).sum(dim=axis, keepdim=True), min=1e-12))
 

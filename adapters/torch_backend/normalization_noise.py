@@ -30,7 +30,7 @@ def dropout_train(torch, cfg, x, ws):
 
 
 def spatial_dropout_train(torch, cfg, x, ws):
-    """F.dropout1d/2d/3d drop whole channels of (B, C, *spatial). TRAPS.md 20: Dropout2d on a 3-D input is not
+    """F.dropout1d/2d/3d drop whole channels of (B, C, *spatial). docs/traps.md 20: Dropout2d on a 3-D input is not
     SpatialDropout1D; dropout1d on (B, C, T) is."""
     p = cfg["rate"]
     if not _active(p):
@@ -55,7 +55,7 @@ def gaussian_dropout_train(torch, cfg, x, ws):
 
 def alpha_dropout_train(torch, cfg, x, ws):
     """F.alpha_dropout without noise_shape; with one, the Keras formula written out on a broadcast mask:
-    a * (x * keep + alpha' * (1 - keep)) + b (TRAPS.md 20)."""
+    a * (x * keep + alpha' * (1 - keep)) + b (docs/traps.md 20)."""
     p = cfg["rate"]
     if not _active(p):
         return x, ws
@@ -74,7 +74,7 @@ def _channels_to_1(cfg, x):
 
 
 def _batch_norm(torch, cfg, x, ws, training=False):
-    """F.batch_norm with eps = epsilon and torch momentum = 1 - Keras momentum (TRAPS.md 19). The running
+    """F.batch_norm with eps = epsilon and torch momentum = 1 - Keras momentum (docs/traps.md 19). The running
     statistics are updated in place on clones, returned as the new weights."""
     xc, back = _channels_to_1(cfg, x)
     gamma = ws[0] if cfg["scale"] else None

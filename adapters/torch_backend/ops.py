@@ -16,7 +16,7 @@ DTYPES = ("float32", "float64")
 
 def load_torch():
     torch = importlib.import_module("torch")
-    # TF32 off so CUDA float32 matmuls and convolutions round like float32 (TRAPS.md 25).
+    # TF32 off so CUDA float32 matmuls and convolutions round like float32 (docs/traps.md 25).
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     return torch
@@ -27,7 +27,7 @@ def activation(torch, name, y):
     F = torch.nn.functional
     table = {
         "linear": lambda t: t, "relu": F.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
-        # Keras 2: clip(0.2x + 0.5, 0, 1). torch's hardsigmoid is relu6(x + 3) / 6 (TRAPS.md 14).
+        # Keras 2: clip(0.2x + 0.5, 0, 1). torch's hardsigmoid is relu6(x + 3) / 6 (docs/traps.md 14).
         "hard_sigmoid": lambda t: torch.clamp(0.2 * t + 0.5, 0.0, 1.0),
         "softmax": lambda t: torch.softmax(t, dim=-1), "elu": F.elu, "selu": F.selu,
         "softplus": F.softplus, "softsign": F.softsign, "exponential": torch.exp,
@@ -138,7 +138,7 @@ def l1l2(torch, reg, t):
 
 def constraint(torch, con, t):
     """Keras constraints written out: norms over `axis` with keepdims and epsilon 1e-7 added to the norm
-    (torch.renorm and F.normalize clamp instead of adding, TRAPS.md 22, so they differ)."""
+    (torch.renorm and F.normalize clamp instead of adding, docs/traps.md 22, so they differ)."""
     cls, c = con["class_name"], con["config"]
     if cls == "NonNeg":
         return t * (t >= 0).to(t.dtype)

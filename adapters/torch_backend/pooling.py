@@ -7,8 +7,8 @@ from .ops import keras_pads
 
 
 def window_pool(mode):
-    """Keras max/average pooling: the 'same' pad applied explicitly (-inf for max, TRAPS.md 4); a 'same' average
-    divides by the pooled ones of the unpadded input, the count of real elements (TRAPS.md 3): torch's
+    """Keras max/average pooling: the 'same' pad applied explicitly (-inf for max, docs/traps.md 4); a 'same' average
+    divides by the pooled ones of the unpadded input, the count of real elements (docs/traps.md 3): torch's
     count_include_pad cannot express an asymmetric pad."""
     def run(torch, cfg, x, ws):
         F = torch.nn.functional

@@ -1,13 +1,13 @@
-"""PyTorch, family recurrent (and the Bidirectional wrapper): the recurrent layers of seed 003 (issue 4).
+"""PyTorch, family recurrent (and the Bidirectional wrapper): the recurrent layers of seed 003.
 Never calls the oracle.
 
 Two paths compute a sequence:
 - torch.nn.LSTM / torch.nn.GRU (run through torch.func.functional_call with the mapped Keras weights, so the
   gradients reach the documented weights) where a module is exactly the documented math: one LSTM or LSTMCell
   with activation 'tanh' and recurrent_activation 'sigmoid' (gates i, f, c, o == torch i, f, g, o; the Keras bias
-  in b_ih, zero b_hh, TRAPS.md 11), one GRU or GRUCell with reset_after=True and tanh / sigmoid (z, r, h ->
-  torch r, z, n; bias rows 0 / 1 to b_ih / b_hh, TRAPS.md 12), and CuDNNGRU / CuDNNLSTM (they are that math,
-  TRAPS.md 15; on CUDA the modules run cuDNN) -- and only without a mask and without training-mode dropout;
+  in b_ih, zero b_hh, docs/traps.md 11), one GRU or GRUCell with reset_after=True and tanh / sigmoid (z, r, h ->
+  torch r, z, n; bias rows 0 / 1 to b_ih / b_hh, docs/traps.md 12), and CuDNNGRU / CuDNNLSTM (they are that math,
+  docs/traps.md 15; on CUDA the modules run cuDNN) -- and only without a mask and without training-mode dropout;
 - otherwise the cell loop below, written once for every cell kind: hard_sigmoid or any other activation,
   GRU reset_after=False, SimpleRNN, MinimalRNNCell, stacked cells, masks, dropout.
 USE_NN_MODULES = False sends everything through the loop (suites/test_torch_recurrent_vs_tf_keras.py compares the
@@ -102,7 +102,7 @@ def _step(torch, cell, x, states, drop):
     if after:
         rh = hs[2] @ ws[1][:, 2 * u:]
         rh = r * (rh + b_rec[2] if b_rec is not None else rh)
-    else:  # the reset gate before the recurrent matmul (TRAPS.md 12)
+    else:  # the reset gate before the recurrent matmul (docs/traps.md 12)
         rh = (r * hs[2]) @ ws[1][:, 2 * u:]
     # Keras 2.2.x implementation 2 overwrites h_tm1 with its dropped copy before this mix; implementation 1 keeps it
     mixed = hs[0] if c.get("implementation", 1) == 2 else h
@@ -241,7 +241,7 @@ def run_layer(torch, name, cfg, inputs, ws, mask=None, training=False):
 
 def _bidirectional(torch, cfg, inputs, ws, mask, training):
     """Keras 2.2.x Bidirectional: forward weights then backward weights; the backward copy runs with go_backwards
-    negated; list input states split in halves; its sequence output is re-reversed before merging (TRAPS.md 17);
+    negated; list input states split in halves; its sequence output is re-reversed before merging (docs/traps.md 17);
     merge_mode None returns [forward, backward]; return_state appends forward then backward states."""
     inner, mode = cfg["layer"], cfg["merge_mode"]
     name, c = inner["class_name"], inner["config"]

@@ -51,7 +51,7 @@ def upsample(torch, cfg, x, ws):
         for dim, s in zip(dims, sizes):
             x = _legacy_bilinear(torch, x, dim, s)
         return x
-    # half-pixel centres = torch's align_corners=False (TRAPS.md 18); interpolate wants NCHW
+    # half-pixel centres = torch's align_corners=False (docs/traps.md 18); interpolate wants NCHW
     channels_last = cfg["data_format"] == "channels_last"
     if channels_last:
         x = x.movedim(-1, 1)

@@ -66,7 +66,7 @@ class KerasReLU(Derived):
 
 
 class Keras3HardSigmoid(Derived):
-    """Keras 3's hard_sigmoid relu6(x + 3) / 6 wherever the layer uses hard_sigmoid (TRAPS 14)."""
+    """Keras 3's hard_sigmoid relu6(x + 3) / 6 wherever the layer uses hard_sigmoid (docs/traps.md 14)."""
 
     def context(self):
         return activations.redefined("hard_sigmoid", lambda x: np.clip(x / 6.0 + 0.5, 0.0, 1.0),
@@ -135,28 +135,44 @@ def _inverse(p: list[int]) -> list[int]:
 
 class StatesInCellOrder(Derived):
     """RNN over stacked cells whose final states come back per cell in cell order, and whose flat initial-state
-    list is read in cell order (2.2.x: reverse cell order, states[0] the last cell's)."""
+    list is read in cell order (2.2.x: reverse cell order, states[0] the last cell's); Bidirectional around such
+    an RNN returns each direction's states that way."""
 
-    def _out(self, config, ys):
+    @staticmethod
+    def _blocks(config) -> tuple[int, list[list[int]]]:
+        """(outputs before the states, the cell-order permutation of each block of states): RNN's one block;
+        Bidirectional around it has one per direction, after its merged output(s)."""
+        if config["class_name"] == "Bidirectional":
+            inner = config["config"]["layer"]
+            head = 2 if config["config"]["merge_mode"] is None else 1
+            return head, [_cell_order(_cell_state_counts(inner))] * 2
+        return 1, [_cell_order(_cell_state_counts(config))]
+
+    def _permuted(self, config, ys, inverse: bool):
         if not isinstance(ys, list):
             return ys
-        p = _cell_order(_cell_state_counts(config))
-        return [ys[0]] + [ys[1 + i] for i in p]
+        head, blocks = self._blocks(config)
+        out, at = list(ys[:head]), head
+        for p in blocks:
+            block = ys[at:at + len(p)]
+            out += [block[i] for i in (_inverse(p) if inverse else p)]
+            at += len(p)
+        return out + list(ys[at:])
+
+    def _out(self, config, ys):
+        return self._permuted(config, ys, inverse=False)
 
     def _g_in(self, config, g):  # cotangents of the backend's outputs -> the oracle's order
-        if not isinstance(g, list):
-            return g
-        inv = _inverse(_cell_order(_cell_state_counts(config)))
-        return [g[0]] + [g[1 + i] for i in inv]
+        return self._permuted(config, g, inverse=True)
 
-    def _x_in(self, config, x):  # the given inputs -> what the oracle must see
-        if not isinstance(x, list) or len(x) == 1:
+    def _x_in(self, config, x):  # the given inputs -> what the oracle must see (RNN's flat initial states)
+        if not isinstance(x, list) or len(x) == 1 or config["class_name"] != "RNN":
             return x
         q = _initial_order(_cell_state_counts(config))
         return [x[0]] + [x[1 + q[j]] for j in range(len(q))]
 
     def _gx_out(self, config, x, gx):  # the oracle's input gradients -> the given inputs' order
-        if not isinstance(x, list) or len(x) == 1:
+        if not isinstance(x, list) or len(x) == 1 or config["class_name"] != "RNN":
             return gx
         q = _initial_order(_cell_state_counts(config))
         out = [gx[0]] + [None] * len(q)

@@ -34,7 +34,7 @@ class MovingVariance(Derived):
 
 
 class BiasedMovingVariance(MovingVariance):
-    """The biased batch variance fed to the moving average (tf.nn.moments; TRAPS 19)."""
+    """The biased batch variance fed to the moving average (tf.nn.moments; docs/traps.md 19)."""
 
 
 class UnbiasedMovingVariance(MovingVariance):

@@ -70,7 +70,7 @@ def test_tf_keras_lstm(benchmark, case):
 
 
 def test_torch_lstm(benchmark, case):
-    """torch.nn.LSTM with the Keras weights mapped in (TRAPS.md 11: transposed kernels, the bias in b_ih)."""
+    """torch.nn.LSTM with the Keras weights mapped in (docs/traps.md 11: transposed kernels, the bias in b_ih)."""
     torch = pytest.importorskip("torch", reason="torch is not importable: no PyTorch benchmark")
     kernel, recurrent, bias = (torch.from_numpy(w) for w in case["weights"])
     lstm = torch.nn.LSTM(FEATURES, UNITS, batch_first=True, dtype=torch.float64)

@@ -22,7 +22,7 @@ def transpose_case(draw, rank: int) -> Case:
     """Conv{rank}DTranspose: even and odd kernels, strides above and below the kernel (the output is cropped or
     zero-extended), output_padding omitted, None or explicit, dilation (2D only), both data formats."""
     # One case in three is 'same' with strides > 1 and a nonzero output_padding, where Keras and torch disagree
-    # on the crop (TRAPS.md 9): rare among independent draws, and the derandomized ci profile favours zeros.
+    # on the crop (docs/traps.md 9): rare among independent draws, and the derandomized ci profile favours zeros.
     crop = draw(st.integers(0, 2)) == 0
     padding = "same" if crop else draw(st.sampled_from(["valid", "same", OMIT]))
     kernel = int_or_tuple(draw, rank, 1, 4 if rank == 2 else 3)

@@ -26,7 +26,7 @@ def activation_case(draw) -> Case:
 
 @st.composite
 def flatten_case(draw) -> Case:
-    """Flatten on inputs of rank 3 to 5 in both data formats (channels_first reorders, TRAPS.md 21)."""
+    """Flatten on inputs of rank 3 to 5 in both data formats (channels_first reorders, docs/traps.md 21)."""
     data_format = draw(st.sampled_from(["channels_last", "channels_first", None, OMIT]))
     shape = tuple(draw(st.lists(st.integers(1, 4), min_size=3, max_size=5)))
     return Case(config("Flatten", {"data_format": data_format}), shape, seed(draw))

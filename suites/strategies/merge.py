@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from .base import OMIT, Case, Record, config, maybe, seed
 
 ELEMENTWISE = ("Add", "Subtract", "Multiply", "Average", "Maximum")
-TINY = 1e-8  # a Dot input scaled by it has norm < 1e-6: the l2_normalize floor (TRAPS.md 22) decides its scale
+TINY = 1e-8  # a Dot input scaled by it has norm < 1e-6: the l2_normalize floor (docs/traps.md 22) decides its scale
 
 
 def _broadcast_variant(draw, shape: tuple) -> tuple:

@@ -71,4 +71,4 @@ def invalid_simple_rnn(draw):
 
 
 INVALID = invalid_simple_rnn()
-__all__ = ["CASES", "sequence_case", "cell_case", "OMIT"]
+__all__ = ["RECORDS", "sequence_case", "cell_case", "OMIT"]
