@@ -11,6 +11,9 @@ PROFILE ?= ci
 # `make report` draws the profile's 40 (CONFORMANCE_EXAMPLES=N changes it).
 TEST_EXAMPLES ?= 10
 REPORT_DIR ?= reports/out
+# `make report` runs every adapter's backend calls in a worker process of its own (adapters/workers.py): a crash
+# or a hang is one `crash` / `timeout` record and the run goes on. ISOLATE=0 runs them in the test process.
+ISOLATE ?= 1
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider --hypothesis-profile=$(PROFILE)
 
 .PHONY: test report bench venv browser clean
@@ -52,7 +55,7 @@ RECORDING_SUITES := suites/test_conformance.py suites/test_round_trip.py suites/
 # `make bench` in REPORT_DIR is folded into the report's benchmark section.
 report: $(STAMP)
 	mkdir -p $(REPORT_DIR)
-	$(PYTEST) -n 2 --report-dir=$(REPORT_DIR) $(RECORDING_SUITES) --junitxml=$(REPORT_DIR)/pytest-junit.xml; \
+	CONFORMANCE_ISOLATE=$(ISOLATE) $(PYTEST) -n 2 --report-dir=$(REPORT_DIR) $(RECORDING_SUITES) --junitxml=$(REPORT_DIR)/pytest-junit.xml; \
 	status=$$?; \
 	$(BIN)/python -m reports build --results $(REPORT_DIR)/results.jsonl --out $(REPORT_DIR) \
 		$$(test -f $(REPORT_DIR)/benchmark.json && echo --benchmarks $(REPORT_DIR)/benchmark.json) || exit $$?; \

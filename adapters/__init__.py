@@ -21,6 +21,9 @@ BUILT_IN = {
 # (a backend under development, the minimal adapter of suites/test_backend_contract.py). Their known divergences
 # are adapters/known_divergences/<name>.toml, when it exists.
 EXTRA_VARIABLE = "CONFORMANCE_ADAPTERS"
+# CONFORMANCE_ISOLATE=1: every adapter's backend calls run in a worker process of its own (adapters/workers.py),
+# so a crash or hang is one record; `make report` sets it.
+ISOLATE_VARIABLE = "CONFORMANCE_ISOLATE"
 
 
 def _extra(value: str) -> dict[str, str]:
@@ -49,6 +52,9 @@ def get(name: str) -> Adapter:
         if adapter.name != name:
             raise ValueError(f"adapter module {MODULES[name]} is registered as {name!r} but names itself "
                              f"{adapter.name!r}")
+        if os.environ.get(ISOLATE_VARIABLE) == "1":  # its backend calls in a worker process (adapters/workers.py)
+            from .workers import IsolatedAdapter
+            adapter = IsolatedAdapter(name, MODULES[name])
         _instances[name] = adapter
     return _instances[name]
 

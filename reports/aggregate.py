@@ -12,11 +12,13 @@ Column = tuple[str, str, str]
 
 # discarded: an example a suite drew but did not judge, because a known divergence of the backend makes it
 # uninformative (the record names the entry); it neither passes nor fails.
-STATUSES = ("pass", "fail", "error", "crash", "unsupported", "known-divergence", "discarded")
+# timeout: the backend call outlasted its limit and its worker process was killed (adapters/workers.py); crash: the
+# worker died (a signal, out of memory) or the test died outside a check.
+STATUSES = ("pass", "fail", "error", "crash", "timeout", "unsupported", "known-divergence", "discarded")
 NON_FAILING = frozenset({"pass", "unsupported", "known-divergence", "discarded"})
 # Among the non-failing statuses a cell shows its least informative one: a discarded example was drawn but not
 # judged (below unsupported, where nothing ran, and a known divergence, where a difference was observed).
-_SEVERITY = {"pass": 1, "discarded": 2, "unsupported": 3, "known-divergence": 4, "fail": 5, "error": 6, "crash": 7}
+_SEVERITY = {"pass": 1, "discarded": 2, "unsupported": 3, "known-divergence": 4, "fail": 5, "error": 6, "timeout": 7, "crash": 8}
 
 
 @dataclass
@@ -31,7 +33,7 @@ class Loaded:
 
 
 def is_failing(status: str) -> bool:
-    """True for fail/error/crash and for any status this tool does not know."""
+    """True for fail/error/crash/timeout and for any status this tool does not know."""
     return status not in NON_FAILING
 
 
@@ -155,7 +157,7 @@ def aggregate_cells(records: Iterable[Record]) -> list[dict[str, Any]]:
 
 
 def score(counts: dict[str, int]) -> float | None:
-    """pass / (pass + fail + error + crash); None when nothing was scored."""
+    """pass / (pass + fail + error + crash + timeout); None when nothing was scored."""
     scored = sum(n for s, n in counts.items() if s == "pass" or is_failing(s))
     return counts.get("pass", 0) / scored if scored else None
 
@@ -187,7 +189,7 @@ def divergences(records: Iterable[Record], status: str = "known-divergence") -> 
 
 
 def failures(records: Iterable[Record]) -> list[Record]:
-    """Failing records (fail/error/crash), sorted by layer, column and check."""
+    """Failing records (fail/error/crash/timeout), sorted by layer, column and check."""
     bad = [r for r in records if is_failing(r["status"])]
     return sorted(bad, key=lambda r: (r["layer"], column(r), str(r.get("check"))))
 

@@ -13,7 +13,7 @@ import numpy as np
 
 import oracle
 from adapters import Adapter
-
+from adapters.workers import BackendCrash, BackendTimeout
 
 from . import alternatives, divergences, tolerance, training, weight_checks
 from .backend_calls import BackendError, Calls
@@ -192,6 +192,11 @@ def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Ou
         ok, comparisons, reference = CHECKS[check](case, calls, device, dtype)
     except BackendError as err:  # the backend raised: an error outcome, unless a known divergence explains it
         exc = err.original
+        if isinstance(exc, (BackendCrash, BackendTimeout)):  # its worker process died or was killed: never excused
+            status = "crash" if isinstance(exc, BackendCrash) else "timeout"
+            return Outcome(status, f"{where}: {exc}", reason=str(exc),
+                           details={"signal": exc.signal_name} if isinstance(exc, BackendCrash) and exc.signal_name
+                           else {"limit_s": exc.limit_s} if isinstance(exc, BackendTimeout) else {})
         message = f"{type(exc).__name__}: {_first_line(exc)}"
         # a round trip and the regularizer check call the layer once, as the forward check does: the forward
         # check's errors apply to them too

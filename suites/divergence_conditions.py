@@ -52,8 +52,10 @@ CONDITIONS = {
         for k, v in cfg.items() if k.endswith("_initializer")),
     "activity_regularized": lambda cfg: cfg.get("activity_regularizer") is not None or "l1" in cfg,
     # a regularization factor that float32 cannot hold exactly (the default 0.01 of 'l1', 'l2', 'l1_l2')
+    # (ActivityRegularization's own l1 / l2 are factors too)
     "regularizer_factor_not_float32": lambda cfg: any(
-        _is(v, "L1L2") and any(float(np.float32(f)) != f for f in v["config"].values()) for v in cfg.values()),
+        _is(v, "L1L2") and any(float(np.float32(f)) != f for f in v["config"].values()) for v in cfg.values()) or any(
+        isinstance(cfg.get(k), float) and float(np.float32(cfg[k])) != cfg[k] for k in ("l1", "l2")),
     # ActivityRegularization given None or a bool as a factor (a raw config: invalid configs are not canonical)
     "factor_none_or_bool": lambda cfg: any(k in cfg and (cfg[k] is None or isinstance(cfg[k], bool))
                                            for k in ("l1", "l2")),

@@ -94,7 +94,8 @@ class Divergence:
 
     def explains_error(self, exc: BaseException) -> str | None:
         """None when the exception is the one the entry describes, else why not."""
-        names = {c.__name__ for c in type(exc).__mro__}
+        # an exception rebuilt from a worker process (adapters/workers.py) carries its original MRO's names
+        names = set(getattr(exc, "remote_mro", ())) or {c.__name__ for c in type(exc).__mro__}
         if not names & set(self.error):
             return f"{self.id} excuses {'/'.join(self.error)}, not {type(exc).__name__}"
         text = f"{exc}"

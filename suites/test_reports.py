@@ -159,7 +159,7 @@ def test_cells_counts_examples_and_worst_error() -> None:
 
 def test_summary_totals_and_scores() -> None:
     summary = summarize(RECORDS)
-    assert summary["totals"] == {"pass": 3, "fail": 1, "error": 1, "crash": 0,
+    assert summary["totals"] == {"pass": 3, "fail": 1, "error": 1, "crash": 0, "timeout": 0,
                                  "unsupported": 2, "known-divergence": 1, "discarded": 0}
     torch, tf = summary["adapters"]["torch"], summary["adapters"]["tf_keras"]
     assert torch["score"] == pytest.approx(2 / 4)  # pass / (pass + fail + error)
