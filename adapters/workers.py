@@ -87,13 +87,28 @@ def _serve(name: str, module: str, conn) -> None:
         except (EOFError, OSError):
             return
         try:
-            reply = ("ok", getattr(adapter, method)(*args, **kwargs))
+            result = getattr(adapter, method)(*args, **kwargs)
+            # an exception returned as the answer (build_error's) would lose its __context__ to pickle
+            reply = ("exception", describe_exception(result)) if isinstance(result, BaseException) else ("ok", result)
         except Exception as exc:  # the backend's exception, sent back for the test process to judge
             reply = ("raised", describe_exception(exc))
         try:
             conn.send(reply)
-        except Exception as exc:  # an answer that cannot be pickled is the adapter's error
-            conn.send(("raised", describe_exception(exc)))
+        except Exception:
+            try:  # framework containers (Keras 3's TrackedList / TrackedDict) as the builtin ones they stand for
+                conn.send((reply[0], _builtin(reply[1])))
+            except Exception as exc:  # an answer that cannot be pickled is the adapter's error
+                conn.send(("raised", describe_exception(exc)))
+
+
+def _builtin(value):
+    """`value` with every list, tuple and dict (subclasses included) rebuilt as the builtin type."""
+    if isinstance(value, dict):
+        return {_builtin(k): _builtin(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [_builtin(v) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    return value
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -134,8 +149,11 @@ class IsolatedAdapter:
         return self._local.device_reason(device) if device == "cpu" else self._call("device_reason", (device,), {})
 
     def supports(self, config: dict, device: str, dtype: str) -> str | None:
-        # the adapter's own rule, with this object as self: its device check runs in the worker
-        return type(self._local).supports(self, config, device, dtype)
+        # the adapter's own rule; on cpu it needs no framework, elsewhere its device check may import one: asked
+        # in the worker
+        if device == "cpu":
+            return self._local.supports(config, device, dtype)
+        return self._call("supports", (config, device, dtype), {})
 
     def _start(self):
         ctx = multiprocessing.get_context("spawn")
@@ -181,6 +199,8 @@ class IsolatedAdapter:
                     self.peak_rss_mb = max(self.peak_rss_mb, _status_kb(pid, "VmHWM") / 1024)
                     if kind == "ok":
                         return value
+                    if kind == "exception":
+                        return rebuild_exception(value)
                     raise rebuild_exception(value)
             if not self._proc.is_alive():
                 code = self._proc.exitcode
