@@ -1,6 +1,7 @@
 """Build index.html, results.json(.gz) and junit.xml from results files (results.jsonl or results.json)."""
 from __future__ import annotations
 
+import io
 import json
 import math
 import shutil
@@ -13,6 +14,7 @@ import jinja2
 
 from .aggregate import (STATUSES, Column, Loaded, aggregate_cells, cell_id, column,
                         divergences, failures, is_failing, parse_lines, score, summarize)
+from .atomic import write_atomic
 from .bench import load_benchmarks
 from .coverage import coverage
 from .inputs import load_results
@@ -149,12 +151,13 @@ def build(results: Iterable[str | Path], out: str | Path, benchmarks: str | Path
     context = _context(loaded, cells, summary, generated)
     context["bundle"] = lambda r: bundles.get(bundle_name(r)) if reproducible(r) else None
     context["benchmarks"] = bench
-    (out / "index.html").write_text(render_html(context), encoding="utf-8")
+    write_atomic(out / "index.html", render_html(context))
     doc = document(loaded.records, generated=generated, runs=loaded.runs, malformed=loaded.malformed,
                    warnings=loaded.warnings, summary=summary, cells=cells, benchmarks=bench)
     write_results(out / "results.json", doc)
-    build_junit(loaded.records).write(out / "junit.xml", encoding="utf-8",
-                                      xml_declaration=True)
+    junit = io.BytesIO()
+    build_junit(loaded.records).write(junit, encoding="utf-8", xml_declaration=True)
+    write_atomic(out / "junit.xml", junit.getvalue())
     return loaded
 
 

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from .atomic import write_atomic
 from .inputs import load_results
 
 
@@ -20,9 +21,9 @@ def merge(inputs: list[str | Path], out: str | Path) -> list[str]:
     loaded = load_results(inputs)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(json.dumps(r, default=str) + "\n" for r in loaded.records), encoding="utf-8")
+    write_atomic(out, "".join(json.dumps(r, default=str) + "\n" for r in loaded.records))
     env = {"runs": loaded.runs}
-    (out.parent / "environment.json").write_text(json.dumps(env, indent=1), encoding="utf-8")
+    write_atomic(out.parent / "environment.json", json.dumps(env, indent=1))
     return loaded.warnings
 
 

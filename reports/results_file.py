@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .aggregate import Record
+from .atomic import write_atomic
 
 SCHEMA = 2          # version of the results.json document
 RECORD_SCHEMA = 1   # version of one record (a results.jsonl line), the `schema` field of each record
@@ -122,6 +123,6 @@ def read_text(path: Path) -> str:
 def write(path: Path, doc: dict[str, Any]) -> None:
     """Write results.json and its gzipped companion results.json.gz."""
     text = dumps(doc).encode("utf-8")
-    path.write_bytes(text)
+    write_atomic(path, text)
     # mtime=0: the same document gives the same bytes
-    path.with_name(path.name + ".gz").write_bytes(gzip.compress(text, mtime=0))
+    write_atomic(path.with_name(path.name + ".gz"), gzip.compress(text, mtime=0))
