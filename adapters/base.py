@@ -21,17 +21,24 @@ def conformance_environment() -> None:
 # the ones it has in `abilities`; a suite that needs one runs on exactly the adapters that declare it
 # (adapters.with_ability) and skips the others with `lacks(...)` as the reason. suites/test_backend_contract.py
 # checks that every declared ability's methods exist and that a minimal adapter joins every generic suite.
+# The methods named are the ones the adapter's own class must define (a default here does not count).
 ABILITIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "masks": ("consumes a (batch, timesteps) mask and passes the framework's own mask on",
-              ("compute_mask", "mask_chain")),
+    "masks": ("consumes a (batch, timesteps) mask and passes the framework's own mask on", ("_compute_mask",)),
     "stateful": ("runs a stateful recurrent layer over several batches", ("stateful_run",)),
     "weight_params": ("draws initial weights, adds regularization losses, applies constraints",
                       ("initial_weights", "regularization_losses", "constrained_weights")),
     "invalid_configs": ("builds the framework's layer from a raw config, so its own validation judges it",
-                        ("build_error",)),
+                        ("_build_error",)),
     "layer_api": ("serializes the framework's layer (get_config / from_config) and builds Keras 1 configs as "
                   "written", ("round_trip", "native_config")),
 }
+
+
+# The adapter methods that run the backend: suites/backend_calls.py records and replays exactly these, and
+# adapters/workers.py runs them in the worker process.
+BACKEND_METHODS = frozenset({
+    "forward", "vjp", "train_step", "compute_mask", "mask_chain", "build_error", "stateful_run",
+    "initial_weights", "regularization_losses", "constrained_weights", "round_trip", "native_config"})
 
 
 def _cast(inputs, dtype):
@@ -140,6 +147,9 @@ class Adapter(abc.ABC):
     def build_error(self, raw_config: dict, input_shape) -> Exception | None:
         """Build and call the layer from a raw (possibly invalid) config; the exception it raised, or None.
         `input_shape` is a list of shapes for a call on a list of inputs."""
+        why = self.lacks("invalid_configs")
+        if why:  # a backend without its own config validation has nothing to judge an invalid config with
+            raise NotImplementedError(why)
         if input_shape and all(isinstance(s, (list, tuple)) for s in input_shape):
             return self._build_error(raw_config, [tuple(s) for s in input_shape])
         return self._build_error(raw_config, tuple(input_shape))
@@ -175,7 +185,5 @@ class Adapter(abc.ABC):
         """Backend (training output, weights after the call); a layer without state keeps its weights."""
         return self._forward(config, weights, x, device=device, dtype=dtype, training=True, seed=seed), weights
 
-    def _build_error(self, raw_config, input_shape):
-        """The exception raised while building and calling the layer from a raw config, or None (ability
-        "invalid_configs"; torch, for one, has no Keras config parser to reject a config with)."""
-        raise NotImplementedError(self.lacks("invalid_configs") or f"{self.name} must implement _build_error")
+    # Invalid configs ("invalid_configs"): _build_error(raw_config, input_shape) -> the exception raised while
+    # building and calling the layer from a raw config, or None (torch has no Keras config parser: no such ability).

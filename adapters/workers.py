@@ -27,12 +27,11 @@ import signal
 import time
 from pathlib import Path
 
-# The adapter methods that run the backend (suites/backend_calls.BACKEND_METHODS), plus the ones that may import
-# the framework to answer (the cuda device check, the versions for the environment section).
-REMOTE = frozenset({
-    "forward", "vjp", "train_step", "compute_mask", "build_error", "stateful_run", "initial_weights",
-    "regularization_losses", "constrained_weights", "round_trip", "native_config", "mask_chain",
-    "device_reason", "versions"})
+from .base import BACKEND_METHODS
+
+# The adapter methods that run the backend, plus the ones that may import the framework to answer (the cuda
+# device check, the versions for the environment section).
+REMOTE = BACKEND_METHODS | {"device_reason", "versions"}
 POLL_S = 0.02
 
 

@@ -8,10 +8,8 @@
 """
 from __future__ import annotations
 
-# The adapter methods that run the backend; everything else (name, supports, installed ...) passes through.
-BACKEND_METHODS = frozenset({
-    "forward", "vjp", "train_step", "compute_mask", "build_error", "stateful_run", "initial_weights",
-    "regularization_losses", "constrained_weights", "round_trip", "native_config"})
+# The adapter methods that run the backend (adapters/base.py); everything else (name, supports ...) passes through.
+from adapters.base import BACKEND_METHODS
 
 
 class BackendError(Exception):
