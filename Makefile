@@ -49,17 +49,15 @@ RECORDING_SUITES := suites/test_conformance.py suites/test_round_trip.py suites/
 	suites/test_metamorphic_recurrent.py suites/test_metamorphic_reshaping.py \
 	suites/test_metamorphic_time_distributed.py suites/test_metamorphic_transpose.py
 
-# The conformance suite on every installed backend, then the HTML/JSON/JUnit report. Exits with pytest's
-# status after the report is written, so CI sees real failures (known divergences do not fail). The benchmarks
+# The conformance suite on every installed backend, then the HTML/JSON/JUnit report (reports/run.py: built even
+# when the run is interrupted or a process dies, and then marked incomplete). Exits with pytest's status after the
+# report is written, so CI sees real failures (known divergences do not fail). The benchmarks
 # are not run here (they time the CPU for ~10 s per file and need a quiet machine); a benchmark.json left by
 # `make bench` in REPORT_DIR is folded into the report's benchmark section.
 report: $(STAMP)
-	mkdir -p $(REPORT_DIR)
-	CONFORMANCE_ISOLATE=$(ISOLATE) $(PYTEST) -n 2 --report-dir=$(REPORT_DIR) $(RECORDING_SUITES) --junitxml=$(REPORT_DIR)/pytest-junit.xml; \
-	status=$$?; \
-	$(BIN)/python -m reports build --results $(REPORT_DIR)/results.jsonl --out $(REPORT_DIR) \
-		$$(test -f $(REPORT_DIR)/benchmark.json && echo --benchmarks $(REPORT_DIR)/benchmark.json) || exit $$?; \
-	echo "report: $(REPORT_DIR)/index.html"; exit $$status
+	CONFORMANCE_ISOLATE=$(ISOLATE) $(BIN)/python -m reports run --out $(REPORT_DIR) \
+		--benchmarks $(REPORT_DIR)/benchmark.json -- -p no:cacheprovider --hypothesis-profile=$(PROFILE) -n 2 \
+		$(RECORDING_SUITES) --junitxml=$(REPORT_DIR)/pytest-junit.xml
 
 bench: $(STAMP)
 	mkdir -p $(REPORT_DIR)

@@ -143,12 +143,49 @@ def _environment(config) -> dict:
     return env
 
 
+def pytest_configure(config):
+    """SIGTERM ends a run as Ctrl-C does (pytest's KeyboardInterrupt path: every test's finally and teardown
+    flushes its records, the session finishes and marks the run interrupted), in the controller and in each
+    xdist worker; and every process that runs checks keeps its in-flight file under --report-dir."""
+    import signal
+    from suites import inflight
+    try:
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+    except ValueError:  # not the main thread: the process's own handler stays
+        pass
+    inflight.configure(config.getoption("--report-dir"))
+
+
+def pytest_runtest_setup(item):
+    from suites import inflight
+    inflight.test_id = item.nodeid
+
+
+def _run_state(path: Path, state: str, **fields) -> None:
+    """run-state.json beside results.jsonl: `running` until the session finishes (a run killed outright stays
+    `running`, and its report says it is incomplete), then `complete` or `interrupted` (reports/inputs.py)."""
+    from reports.atomic import write_atomic
+    write_atomic(path.parent / "run-state.json", json.dumps({"state": state, **fields}))
+
+
 def pytest_sessionstart(session):
     """The controller starts a fresh results file and writes the environment next to it."""
     path = results_path(session.config)
     if hasattr(session.config, "workerinput") or path is None:
         return
+    from suites import inflight
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("")
+    inflight.clear(path.parent)
+    _run_state(path, "running", pid=os.getpid())
     if any(item for item in session.config.args if "conformance" in item or item in (".", "suites")):
         (path.parent / "environment.json").write_text(json.dumps(_environment(session.config), indent=1))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The controller marks the run complete (tests passed, failed or none collected) or interrupted."""
+    path = results_path(session.config)
+    if hasattr(session.config, "workerinput") or path is None:
+        return
+    done = int(exitstatus) in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.NO_TESTS_COLLECTED)
+    _run_state(path, "complete" if done else "interrupted", exitstatus=int(exitstatus))

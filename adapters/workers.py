@@ -79,6 +79,9 @@ def _serve(name: str, module: str, conn) -> None:
     """The worker: the real adapter answers each (method, args, kwargs) until the pipe closes."""
     # no core files: a backend that crashes on purpose or by bug must not fill the disk of a CI machine
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # Ctrl-C (or reports/run.py forwarding SIGTERM) reaches the whole process group: the test process ends the
+    # run and stops this worker; a worker dying of it first would be a crash record of an interrupted run
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     adapter = importlib.import_module(module).ADAPTER
     while True:
         try:

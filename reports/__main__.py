@@ -3,6 +3,7 @@ python -m reports build --results PATH [PATH ...] --out DIR [--benchmarks FILE]
 python -m reports diff OLD NEW [--html FILE] [--drift FACTOR] [--fail-on-drift]
 python -m reports merge PATH [PATH ...] -o OUT
 python -m reports validate FILE [FILE ...]
+python -m reports run --out DIR [--benchmarks FILE] -- PYTEST_ARGS   (pytest, then the report, even when interrupted)
 PATH, OLD and NEW are results.jsonl files (with their sibling environment.json) or results.json documents."""
 from __future__ import annotations
 
@@ -36,6 +37,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     m.add_argument("-o", "--out", required=True, metavar="OUT", help="the merged results.jsonl to write")
     v = sub.add_parser("validate", help="check files against reports/schema/results-v2.schema.json")
     v.add_argument("files", nargs="+", metavar="FILE", help="results.json or results.jsonl files")
+    r = sub.add_parser("run", help="run pytest with --report-dir=DIR, then build the report even if interrupted")
+    r.add_argument("--out", required=True, metavar="DIR", help="report directory (pytest's --report-dir)")
+    r.add_argument("--benchmarks", metavar="FILE", help="fold this pytest-benchmark JSON in, when it exists")
+    r.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: pytest's arguments")
     return parser.parse_args(argv)
 
 
@@ -46,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         return main_diff(args.old, args.new, args.html, args.drift, args.fail_on_drift)
     if args.command == "merge":
         return main_merge(args.inputs, args.out)
+    if args.command == "run":
+        from .run import run
+        rest = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+        return run(rest, args.out, args.benchmarks)
     if args.command == "validate":
         from .validate import main_validate
         return main_validate(args.files)

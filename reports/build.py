@@ -110,6 +110,7 @@ def _context(loaded: Loaded, cells: list[dict[str, Any]], summary: dict[str, Any
     return {"generated": generated, "summary": summary, "statuses": STATUSES,
             "environment": loaded.environment, "runs": loaded.runs, "env_keys": _env_keys(loaded.runs),
             "malformed": loaded.malformed, "benchmarks": None,
+            "incomplete": [r for r in loaded.runs if r.get("state", "complete") != "complete"],
             "warnings": loaded.warnings, "n_records": len(loaded.records),
             "columns": columns, "rows": rows, "failures": failures(loaded.records),
             "divergences": divergences(loaded.records), "discarded": divergences(loaded.records, "discarded"),

@@ -16,6 +16,9 @@ from typing import Any, Iterable
 from .aggregate import Loaded, Record, parse_lines, result_key
 from .results_file import document_records, is_document, read_text
 
+# run-state.json's states other than `complete` (written by conftest.py), as the report explains them
+INCOMPLETE = {"interrupted": "interrupted: Ctrl-C or SIGTERM", "running": "it never finished: its process was killed"}
+
 
 def _environment_file(path: Path, warnings: list[str]) -> list[dict[str, Any]]:
     """The runs an environment.json describes: a flat object is one run; {"runs": [...]} is a merged file's."""
@@ -47,7 +50,42 @@ def _read(path: Path, loaded: Loaded) -> tuple[list[Record], list[dict[str, Any]
         return document_records(whole), list(runs)
     records, malformed = parse_lines(text.split("\n"))
     loaded.malformed += malformed
-    return records, _environment_file(path.parent / "environment.json", loaded.warnings)
+    runs = _environment_file(path.parent / "environment.json", loaded.warnings)
+    state = _run_state(path.parent / "run-state.json")
+    if state and len(runs) <= 1:
+        runs = [{**(runs[0] if runs else {"environment": {}}), "state": state}]
+    return records + _left_behind(path.parent), runs
+
+
+def _run_state(path: Path) -> str | None:
+    """'complete', 'interrupted' or 'running' (the run was killed before it finished) from run-state.json."""
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["state"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _left_behind(results_dir: Path) -> list[Record]:
+    """A `crash` record for each in-flight file a run left (suites/inflight.py): the check its process was
+    running when it died, with the command that replays it in a fresh process."""
+    from .results_file import RECORD_SCHEMA, derived_replay
+    out = []
+    for f in sorted((results_dir / "inflight").glob("*.json")):
+        try:
+            spec = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        rec = {"schema": RECORD_SCHEMA, "layer": spec.get("layer") or (spec.get("config") or {}).get("class_name"), "family": None,
+               "adapter": spec.get("adapter"), "device": spec.get("device"), "dtype": spec.get("dtype"),
+               "check": spec.get("check"), "test_id": spec.get("test_id"), "config": spec.get("config"),
+               "canonical": None, "input_shape": spec.get("input_shape"), "seed": spec.get("seed"),
+               **({"mask": True} if spec.get("mask") else {}), "status": "crash",
+               "reason": f"the test process (pid {spec.get('pid')}) died during this check; no other record "
+                         "was written for it", "metrics": None, "reference": None, "divergence_id": None,
+               "time": str(spec.get("time"))}
+        rec["replay"] = spec.get("replay") or derived_replay(rec)
+        out.append(rec)
+    return out
 
 
 def _name(wanted: str, taken: set[str]) -> str:
@@ -98,7 +136,8 @@ def load_results(paths: Iterable[str | Path]) -> Loaded:
         for old, name in renamed.items():
             run = described.get(old, {})
             loaded.runs.append({"run": name, "source": str(run.get("source", path)),
-                                "environment": dict(run.get("environment") or {})})
+                                "environment": dict(run.get("environment") or {}),
+                                **({"state": str(run["state"])} if run.get("state") else {})})
         loaded.records.extend(records)
     if loaded.runs:
         loaded.environment = loaded.runs[0]["environment"]
@@ -107,6 +146,10 @@ def load_results(paths: Iterable[str | Path]) -> Loaded:
     overlap = _overlaps(loaded.records)
     if overlap:
         loaded.warnings.append(overlap)
+    for run in loaded.runs:
+        if run.get("state", "complete") != "complete":
+            loaded.warnings.append(f"run {run['run']} is incomplete ({INCOMPLETE.get(run['state'], run['state'])}): "
+                                   "its report holds only what it recorded before it stopped")
     if not loaded.records:
         loaded.warnings.append("no results: the report is empty")
     return loaded

@@ -15,7 +15,7 @@ import oracle
 from adapters import Adapter
 from adapters.workers import BackendCrash, BackendTimeout
 
-from . import alternatives, divergences, tolerance, training, weight_checks
+from . import alternatives, divergences, inflight, tolerance, training, weight_checks
 from .backend_calls import BackendError, Calls
 from .compare import Comparison, compare, worst
 from .layer_api import keras1_native_check, round_trip_check
@@ -189,7 +189,10 @@ def run(check: str, case: Case, adapter: Adapter, device: str, dtype: str) -> Ou
             f"seed={case.seed} [{adapter.name}/{device}/{dtype}, {check}]"
     calls = Calls(adapter)
     try:
-        ok, comparisons, reference = CHECKS[check](case, calls, device, dtype)
+        # on disk while it runs: a backend that takes this process down still leaves the case (suites/inflight.py)
+        with inflight.running({**case.spec(), "layer": case.layer, "adapter": adapter.name, "device": device, "dtype": dtype,
+                               "check": check}):
+            ok, comparisons, reference = CHECKS[check](case, calls, device, dtype)
     except BackendError as err:  # the backend raised: an error outcome, unless a known divergence explains it
         exc = err.original
         if isinstance(exc, (BackendCrash, BackendTimeout)):  # its worker process died or was killed: never excused

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +28,9 @@ from hypothesis.errors import HypothesisException
 
 import adapters
 import oracle
+from adapters.workers import BackendCrash, BackendTimeout
 
-from . import divergences, tolerance
+from . import divergences, inflight, tolerance
 from .checks import Outcome
 from .compare import Comparison, compare
 from .recording import Recorder
@@ -213,8 +214,16 @@ class Relation:
         arrays) drawn from `seed`: the block passes, fails (AssertionError) or errs, and is recorded so; a
         `Discarded` raised in it records the example as discarded and rejects it."""
         case, ex = self._case(subject, x, seed, mask), Example()
+        b = self.backend
+        spec = {**case.spec(), "adapter": b.name, "device": b.device, "dtype": b.dtype,
+                "check": f"metamorphic:{name}", "replay": self.replay}
         try:
-            yield ex
+            with inflight.running(spec) if b.name != "oracle" else nullcontext():
+                yield ex
+        except (BackendCrash, BackendTimeout) as exc:  # the backend's worker died or hung: that record, next example
+            status = "crash" if isinstance(exc, BackendCrash) else "timeout"
+            self._judged(name, case, Outcome(status, f"{status}: {exc}", reason=str(exc)))
+            reject()
         except Discarded as d:
             self.discard(name, subject, x, seed, d.entry, d.reason, mask)
             reject()
